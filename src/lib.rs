@@ -1,0 +1,88 @@
+//! Fused, allocation-free optimizer-update kernels with `torch.optim` semantics.
+//!
+//! One call performs a whole optimizer step over caller-owned `f32` slices, in a single pass
+//! over memory: parameters (`&mut [f32]`), gradients (`&[f32]`) and the optimizer's state
+//! (`&mut [f32]`). The crate is `#![no_std]`, never allocates, and runs on x86_64, aarch64,
+//! wasm32 and Cortex-M.
+//!
+//! ```
+//! use fused_optim::{AdamW, Optimizer};
+//!
+//! let opt = AdamW { lr: 1e-3, ..AdamW::default() };
+//! let mut params = vec![0.5_f32; 1000];
+//! let grads = vec![0.1_f32; 1000];
+//! // The state is caller-owned: `state_planes()` floats per parameter.
+//! let mut state = vec![0.0_f32; opt.state_len(params.len())];
+//! opt.init_state(&mut state)?;
+//! for t in 1..=3 {
+//!     opt.step(t, &mut params, &grads, &mut state)?;
+//! }
+//! assert!(params[0] < 0.5);
+//! # Ok::<(), fused_optim::Error>(())
+//! ```
+//!
+//! # Optimizers
+//!
+//! | type | PyTorch | state planes |
+//! |---|---|---|
+//! | [`Sgd`] | `torch.optim.SGD` | `momentum_buffer` if `momentum ≠ 0` |
+//! | [`Adagrad`] | `torch.optim.Adagrad` | `sum` |
+//! | [`RmsProp`] | `torch.optim.RMSprop` | `square_avg`, [`momentum_buffer`], [`grad_avg`] |
+//! | [`Adam`] | `torch.optim.Adam` | `exp_avg`, `exp_avg_sq`, [`max_exp_avg_sq`] |
+//! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
+//!
+//! Hyper-parameters have PyTorch's names and defaults; each type's documentation writes out
+//! its update. They are `f64`, like Python floats: the scalars of a step (bias corrections,
+//! `lr / bc1`, decayed learning rates) are computed once per call in `f64` and rounded once
+//! to `f32`, as PyTorch's single-tensor path does.
+//!
+//! # The same bits on every path
+//!
+//! The update of each optimizer is written once, generic over a lane type, and run either one
+//! element at a time ([`Backend::Scalar`]) or on SIMD vectors ([`Backend::Simd`]). Both give
+//! bit-identical parameters and state (NaN payloads aside), and so does any split of the slices
+//! into chunks: elements are independent, so an engine may shard a step across threads and
+//! get the same result on any machine and thread count. This is tested for every optimizer
+//! and option.
+//!
+//! To make that possible the kernels use no fused multiply-add and round every product
+//! separately. PyTorch's CPU kernels fuse some products in their vector body (and not in their
+//! scalar tail), so results agree with PyTorch to within a few ulp, not bit for bit.
+//!
+//! # Errors and non-finite values
+//!
+//! Mismatched lengths, `t = 0`, NaN, infinite or out-of-range hyper-parameters and
+//! incompatible options return an [`Error`] before anything is written. NaN and infinite
+//! *gradients* are not errors: as in PyTorch they flow into their own element's parameter
+//! and state (for example an infinite gradient makes Adam's `exp_avg_sq` infinite and its
+//! update NaN) and leave every other element untouched. Unlike PyTorch, infinite
+//! hyper-parameters (`lr = inf`) are refused.
+//!
+//! # Features
+//!
+//! * `std` (default): implements `std::error::Error` for [`Error`]. Without it the crate is
+//!   `no_std` (build with `default-features = false`).
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod adagrad;
+mod adam;
+mod adamw;
+mod error;
+mod optimizer;
+mod rmsprop;
+mod sgd;
+mod simd;
+
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+pub use adamw::AdamW;
+pub use error::Error;
+pub use optimizer::Optimizer;
+pub use rmsprop::RmsProp;
+pub use sgd::Sgd;
+pub use simd::Backend;

@@ -1,0 +1,184 @@
+//! Lane types, instruction-set selection and the one slice walk every optimizer uses.
+//!
+//! Everything that knows about instruction sets lives in this module:
+//!
+//! * [`Lane`] is the small set of element-wise operations an optimizer's update may use.
+//!   Each optimizer writes its update once, generic over `L: Lane`.
+//! * `scalar.rs` implements it for `f32` (one element), `portable.rs` for the `wide` vector
+//!   that the build's target features allow (SSE2/AVX/AVX-512 on x86, NEON on aarch64,
+//!   simd128 on wasm).
+//! * [`Backend`] names a lane type; `run` picks one and walks the slices: whole vectors first,
+//!   then the remaining elements one at a time with the scalar lane.
+//!
+//! # Why every path gives the same bits
+//!
+//! The lane operations are `+ - * /`, `sqrt`, negation and a comparison-based `max`. IEEE 754
+//! defines the first six as exact or correctly rounded and every back-end implements them that
+//! way, so a lane computes exactly what `f32` computes element by element. `max` is defined
+//! here once (NaN-propagating, ties resolved the same way) and built from comparisons, not
+//! from the instructions, whose NaN and signed-zero rules differ between ISAs. No fused multiply-add and no approximate reciprocal is used.
+//! Only the payload of a NaN may differ between paths; NaN-ness never does.
+
+mod portable;
+mod scalar;
+
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+use crate::Error;
+
+/// The element-wise operations an optimizer update may use.
+///
+/// Implemented by `f32` (one lane) and by the build's `wide` vector. Every method must give,
+/// lane by lane, exactly the bits the `f32` implementation gives.
+pub(crate) trait Lane:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    /// Number of `f32` in one lane value.
+    const LANES: usize;
+
+    /// All lanes set to `x`.
+    fn splat(x: f32) -> Self;
+
+    /// Reads the first [`Self::LANES`] elements of `src`.
+    fn load(src: &[f32]) -> Self;
+
+    /// Writes the lanes to the first [`Self::LANES`] elements of `dst`.
+    fn store(self, dst: &mut [f32]);
+
+    /// Correctly rounded square root (NaN for negative input).
+    fn sqrt(self) -> Self;
+
+    /// `if self.is_nan() || self > rhs { self } else { rhs }`, lane by lane.
+    ///
+    /// NaN-propagating like `torch.maximum`: a NaN in either operand gives NaN.
+    fn max(self, rhs: Self) -> Self;
+}
+
+/// The per-element work of one optimizer step, prepared once per call.
+///
+/// `update` receives a parameter, its gradient and the optimizer's state values for the same
+/// element (one per state plane, in the optimizer's documented order), writes the new state
+/// into `state` and returns the new parameter.
+pub(crate) trait Update {
+    /// One element (lane) of the step.
+    fn update<L: Lane>(&self, param: L, grad: L, state: &mut [L]) -> L;
+}
+
+/// Which lane implementation executes a step.
+///
+/// All back-ends give bit-identical parameters and state (NaN payloads aside); they differ only
+/// in speed. [`Backend::Auto`] picks the fastest one available, which is what
+/// [`Optimizer::step`](crate::Optimizer::step) uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The fastest back-end available on this CPU.
+    Auto,
+    /// One `f32` at a time; the reference every other back-end must match.
+    Scalar,
+    /// Explicit SIMD through the `wide` crate, with the instruction set the build's target
+    /// features enable (for example SSE2 on default x86_64 builds, AVX-512 with
+    /// `-C target-cpu=native` on a CPU that has it, NEON on aarch64, simd128 on wasm with
+    /// `+simd128`). On targets without SIMD (Cortex-M, wasm without simd128) it is the scalar
+    /// path.
+    Simd,
+}
+
+impl Backend {
+    /// Every back-end that can run on this machine, [`Backend::Auto`] excluded.
+    pub const fn available() -> &'static [Backend] {
+        &[Backend::Scalar, Backend::Simd]
+    }
+
+    /// Whether this back-end can run on this machine.
+    pub fn is_available(self) -> bool {
+        self == Backend::Auto || Self::available().contains(&self)
+    }
+
+    /// The concrete back-end [`Backend::Auto`] stands for here (other values map to themselves).
+    pub fn resolve(self) -> Backend {
+        match self {
+            Backend::Auto => Backend::Simd,
+            other => other,
+        }
+    }
+
+    /// Number of `f32` lanes the back-end processes at once.
+    pub fn lanes(self) -> usize {
+        match self.resolve() {
+            Backend::Scalar => <f32 as Lane>::LANES,
+            _ => <portable::Vector as Lane>::LANES,
+        }
+    }
+
+    /// `Ok(resolved backend)` if this back-end can run here.
+    pub(crate) fn check(self) -> Result<Backend, Error> {
+        if self.is_available() {
+            Ok(self.resolve())
+        } else {
+            Err(Error::BackendUnavailable { backend: self })
+        }
+    }
+}
+
+/// Runs `update` over every element with the given (already checked) back-end.
+///
+/// `params`, `grads` and every state plane must have the same length; the caller has checked
+/// this, and `walk` relies on it only for speed, never for memory safety.
+#[inline]
+pub(crate) fn run<U: Update, const K: usize>(
+    backend: Backend,
+    update: &U,
+    params: &mut [f32],
+    grads: &[f32],
+    state: [&mut [f32]; K],
+) {
+    match backend.resolve() {
+        Backend::Scalar => walk::<f32, U, K>(update, params, grads, state),
+        _ => walk::<portable::Vector, U, K>(update, params, grads, state),
+    }
+}
+
+/// The slice walk: whole `L` vectors, then the tail one element at a time.
+///
+/// Every element's result depends only on that element's inputs, which is why any split of
+/// the slices (chunks, shards, threads) gives the same bits as one call over the whole.
+#[inline(always)]
+fn walk<L: Lane, U: Update, const K: usize>(
+    update: &U,
+    params: &mut [f32],
+    grads: &[f32],
+    mut state: [&mut [f32]; K],
+) {
+    let n = params.len().min(grads.len());
+    let n = state.iter().fold(n, |n, plane| n.min(plane.len()));
+    let body = n - n % L::LANES;
+    walk_range::<L, U, K>(update, params, grads, &mut state, 0, body);
+    walk_range::<f32, U, K>(update, params, grads, &mut state, body, n);
+}
+
+#[inline(always)]
+fn walk_range<L: Lane, U: Update, const K: usize>(
+    update: &U,
+    params: &mut [f32],
+    grads: &[f32],
+    state: &mut [&mut [f32]; K],
+    start: usize,
+    end: usize,
+) {
+    let mut i = start;
+    while i + L::LANES <= end {
+        let mut s: [L; K] = core::array::from_fn(|k| L::load(&state[k][i..]));
+        let p = update.update(L::load(&params[i..]), L::load(&grads[i..]), &mut s);
+        p.store(&mut params[i..]);
+        for (plane, value) in state.iter_mut().zip(s) {
+            value.store(&mut plane[i..]);
+        }
+        i += L::LANES;
+    }
+}

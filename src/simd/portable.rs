@@ -1,0 +1,67 @@
+//! The `wide` vector lane, with the instruction set chosen at compile time.
+//!
+//! `wide` picks its instructions from the build's target features: `f32x16` is one AVX-512
+//! register when `avx512f` is enabled, `f32x8` one AVX register with `avx`, and otherwise pairs
+//! of SSE2 / NEON / simd128 registers. On targets where `wide` has no SIMD at all (Cortex-M,
+//! wasm without simd128) its types are plain arrays whose `sqrt` is a software routine, so
+//! there the "vector" lane is simply the scalar `f32` lane.
+
+#[cfg(any(
+    target_feature = "sse2",
+    target_feature = "simd128",
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+mod vector {
+    use super::super::Lane;
+
+    /// The widest `wide` vector the build enables.
+    #[cfg(target_feature = "avx512f")]
+    pub(crate) type Vector = wide::f32x16;
+    /// The widest `wide` vector the build enables.
+    #[cfg(not(target_feature = "avx512f"))]
+    pub(crate) type Vector = wide::f32x8;
+
+    const N: usize = core::mem::size_of::<Vector>() / 4;
+
+    impl Lane for Vector {
+        const LANES: usize = N;
+
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            Vector::splat(x)
+        }
+
+        #[inline(always)]
+        fn load(src: &[f32]) -> Self {
+            let array: &[f32; N] = src[..N].try_into().expect("a full vector is in range");
+            Vector::from(*array)
+        }
+
+        #[inline(always)]
+        fn store(self, dst: &mut [f32]) {
+            dst[..N].copy_from_slice(&self.to_array());
+        }
+
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            Vector::sqrt(self)
+        }
+
+        #[inline(always)]
+        fn max(self, rhs: Self) -> Self {
+            (self.is_nan() | self.simd_gt(rhs)).select(self, rhs)
+        }
+    }
+}
+
+#[cfg(not(any(
+    target_feature = "sse2",
+    target_feature = "simd128",
+    all(target_arch = "aarch64", target_feature = "neon")
+)))]
+mod vector {
+    /// No SIMD on this target: the scalar lane.
+    pub(crate) type Vector = f32;
+}
+
+pub(crate) use vector::Vector;
