@@ -142,12 +142,11 @@ impl sealed::Apply for RmsProp {
                 momentum: f32_of(self.momentum),
                 neg_lr: f32_of(-self.lr),
             };
-            match F & (MOMENTUM | CENTERED) {
-                0 => simd::run::<_, 1>(backend, &step, params, grads, optimizer::planes(planes)),
-                MOMENTUM | CENTERED => {
-                    simd::run::<_, 3>(backend, &step, params, grads, optimizer::planes(planes))
-                }
-                _ => simd::run::<_, 2>(backend, &step, params, grads, optimizer::planes(planes)),
+            let planes_used = 1 + (F & MOMENTUM != 0) as usize + (F & CENTERED != 0) as usize;
+            match planes_used {
+                1 => simd::run::<_, 1>(backend, &step, params, grads, optimizer::planes(planes)),
+                2 => simd::run::<_, 2>(backend, &step, params, grads, optimizer::planes(planes)),
+                _ => simd::run::<_, 3>(backend, &step, params, grads, optimizer::planes(planes)),
             }
         });
     }

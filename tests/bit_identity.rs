@@ -1,0 +1,167 @@
+//! The promise: the SIMD and scalar paths, and any chunking of the slices, give bit-identical
+//! parameters and state (NaN payloads aside), for every optimizer and option.
+//!
+//! Run this file under several instruction sets (`.ci/run` does: default, `+avx2,+fma`,
+//! `-C target-cpu=native`), because `wide` compiles only the instructions the build enables.
+
+mod common;
+
+use common::*;
+use fused_optim::Backend;
+use proptest::prelude::*;
+
+/// Steps `problem` on `backend`, returning parameters and state after every step.
+fn trajectory(problem: &Problem, backend: Backend) -> Vec<(Vec<f32>, Vec<f32>)> {
+    let opt = problem.optimizer.get();
+    let mut params = problem.params.clone();
+    let mut state = problem.initial_state();
+    let mut out = Vec::new();
+    for (i, grads) in problem.grads.iter().enumerate() {
+        opt.step_with(backend, i as u64 + 1, &mut params, grads, &mut state)
+            .expect("valid call");
+        out.push((params.clone(), state.clone()));
+    }
+    out
+}
+
+fn check_simd_equals_scalar(problem: &Problem) -> Result<(), TestCaseError> {
+    let scalar = trajectory(problem, Backend::Scalar);
+    let simd = trajectory(problem, Backend::Simd);
+    for (t, ((p0, s0), (p1, s1))) in scalar.iter().zip(&simd).enumerate() {
+        prop_assert_eq!(
+            first_difference(p0, p1),
+            None,
+            "params after step {}",
+            t + 1
+        );
+        prop_assert_eq!(first_difference(s0, s1), None, "state after step {}", t + 1);
+    }
+    Ok(())
+}
+
+/// Steps `problem` with the slices cut at `cuts` (fractions of the length), each piece through
+/// `step_planes` on its own, and compares with whole-slice steps after every step.
+fn check_chunked_equals_whole(problem: &Problem, cuts: &[f64]) -> Result<(), TestCaseError> {
+    let opt = problem.optimizer.get();
+    let n = problem.params.len();
+    let k = opt.state_planes();
+    let mut bounds: Vec<usize> = cuts.iter().map(|c| (c * n as f64) as usize).collect();
+    bounds.extend([0, n]);
+    bounds.sort_unstable();
+
+    let whole = trajectory(problem, Backend::Auto);
+    let mut params = problem.params.clone();
+    let mut state = problem.initial_state();
+    for (i, grads) in problem.grads.iter().enumerate() {
+        for w in bounds.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let mut planes: Vec<&mut [f32]> = if n == 0 {
+                (0..k).map(|_| &mut [][..]).collect()
+            } else {
+                state.chunks_mut(n).map(|plane| &mut plane[a..b]).collect()
+            };
+            opt.step_planes(i as u64 + 1, &mut params[a..b], &grads[a..b], &mut planes)
+                .expect("valid call");
+        }
+        let (p, s) = &whole[i];
+        prop_assert_eq!(
+            first_difference(&params, p),
+            None,
+            "params after step {}",
+            i + 1
+        );
+        prop_assert_eq!(
+            first_difference(&state, s),
+            None,
+            "state after step {}",
+            i + 1
+        );
+    }
+    Ok(())
+}
+
+const CASES: u32 = 512;
+
+macro_rules! per_optimizer {
+    ($($name:ident => $strategy:expr),* $(,)?) => {
+        mod simd_equals_scalar {
+            use super::*;
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(CASES))]
+                $(
+                    #[test]
+                    fn $name(problem in problem($strategy, 1000, 5, finite_element)) {
+                        check_simd_equals_scalar(&problem)?;
+                    }
+                )*
+            }
+        }
+        mod chunked_equals_whole {
+            use super::*;
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(CASES))]
+                $(
+                    #[test]
+                    fn $name(
+                        problem in problem($strategy, 1000, 4, finite_element),
+                        cuts in proptest::collection::vec(0.0..1.0f64, 0..6),
+                    ) {
+                        check_chunked_equals_whole(&problem, &cuts)?;
+                    }
+                )*
+            }
+        }
+    };
+}
+
+per_optimizer! {
+    sgd => any_sgd().prop_map(AnyOptimizer::Sgd),
+    adagrad => any_adagrad().prop_map(AnyOptimizer::Adagrad),
+    rmsprop => any_rmsprop().prop_map(AnyOptimizer::RmsProp),
+    adam => any_adam().prop_map(AnyOptimizer::Adam),
+    adamw => any_adamw().prop_map(AnyOptimizer::AdamW),
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// NaN, ±Inf, subnormals, huge values and arbitrary bit patterns in parameters, gradients
+    /// and state: still the same bits on both paths.
+    #[test]
+    fn simd_equals_scalar_on_any_values(problem in problem(any_optimizer(), 200, 3, any_element)) {
+        check_simd_equals_scalar(&problem)?;
+    }
+}
+
+/// Every kernel variant, every length from 0 to 70 (below, at and around every lane width),
+/// three steps (so momentum's first and later steps both run).
+#[test]
+fn every_variant_every_short_length() {
+    for optimizer in every_variant() {
+        for n in 0..=70 {
+            let problem = Problem {
+                optimizer: optimizer.clone(),
+                params: pseudo_random(n, 1),
+                grads: (0..3).map(|s| pseudo_random(n, 10 + s)).collect(),
+                state: None,
+            };
+            let scalar = trajectory(&problem, Backend::Scalar);
+            let simd = trajectory(&problem, Backend::Simd);
+            assert_eq!(scalar, simd, "{optimizer:?}, n = {n}");
+            // The update did something: parameters moved (no kernel silently skipped).
+            if n > 0 {
+                assert_ne!(scalar[2].0, problem.params, "{optimizer:?}, n = {n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn backends_report_themselves() {
+    assert!(Backend::available().contains(&Backend::Scalar));
+    assert!(Backend::available().contains(&Backend::Simd));
+    assert_eq!(Backend::Scalar.lanes(), 1);
+    assert!(Backend::Simd.lanes() >= 1);
+    assert!(Backend::Auto.is_available());
+    assert_ne!(Backend::Auto.resolve(), Backend::Auto);
+}
