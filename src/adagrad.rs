@@ -1,6 +1,8 @@
 //! Adagrad with learning-rate decay and L2 weight decay.
 
-use crate::optimizer::{self, Optimizer, f32_of, grad_sign, non_negative, sealed, specialize};
+use crate::optimizer::{
+    self, Optimizer, f32_of, flag, grad_sign, non_negative, sealed, specialize,
+};
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
 
@@ -95,7 +97,7 @@ impl sealed::Apply for Adagrad {
         planes: &mut [&mut [f32]],
     ) {
         let clr = self.lr / (1.0 + (t - 1) as f64 * self.lr_decay);
-        let flags = (self.weight_decay != 0.0) as u8 * L2;
+        let flags = flag(self.weight_decay != 0.0, L2);
         specialize!(flags, bits = 1, |F| {
             let step = AdagradStep::<F> {
                 sign: grad_sign(self.maximize),

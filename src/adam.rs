@@ -1,7 +1,7 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
 use crate::optimizer::{
-    self, Lerp, Optimizer, f32_of, grad_sign, non_negative, sealed, specialize, unit_interval,
+    self, Lerp, Optimizer, f32_of, flag, grad_sign, non_negative, sealed, specialize, unit_interval,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -137,10 +137,10 @@ impl sealed::Apply for Adam {
         let bias_correction2 = 1.0 - libm::pow(beta2, t);
         let exp_avg = Lerp::new(1.0 - beta1);
         let decays = self.weight_decay != 0.0;
-        let flags = self.amsgrad as u8 * AMSGRAD
-            | (decays && !self.decoupled_weight_decay) as u8 * L2
-            | (decays && self.decoupled_weight_decay) as u8 * DECOUPLED
-            | exp_avg.is_high() as u8 * LERP_HIGH;
+        let flags = flag(self.amsgrad, AMSGRAD)
+            | flag(decays && !self.decoupled_weight_decay, L2)
+            | flag(decays && self.decoupled_weight_decay, DECOUPLED)
+            | flag(exp_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 4, |F| {
             let step = AdamStep::<F> {
                 sign: grad_sign(self.maximize),

@@ -25,11 +25,14 @@
 //!
 //! | type | PyTorch | state planes |
 //! |---|---|---|
-//! | [`Sgd`] | `torch.optim.SGD` | `momentum_buffer` if `momentum ≠ 0` |
+//! | [`Sgd`] | `torch.optim.SGD` | (`momentum_buffer`) |
 //! | [`Adagrad`] | `torch.optim.Adagrad` | `sum` |
-//! | [`RmsProp`] | `torch.optim.RMSprop` | `square_avg`, [`momentum_buffer`], [`grad_avg`] |
-//! | [`Adam`] | `torch.optim.Adam` | `exp_avg`, `exp_avg_sq`, [`max_exp_avg_sq`] |
+//! | [`RmsProp`] | `torch.optim.RMSprop` | `square_avg`, (`momentum_buffer`), (`grad_avg`) |
+//! | [`Adam`] | `torch.optim.Adam` | `exp_avg`, `exp_avg_sq`, (`max_exp_avg_sq`) |
 //! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
+//!
+//! Planes in parentheses exist only with the option that needs them (momentum, centered,
+//! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
 //!
 //! Hyper-parameters have PyTorch's names and defaults; each type's documentation writes out
 //! its update. They are `f64`, like Python floats: the scalars of a step (bias corrections,
@@ -54,9 +57,11 @@
 //! Mismatched lengths, `t = 0`, NaN, infinite or out-of-range hyper-parameters and
 //! incompatible options return an [`Error`] before anything is written. NaN and infinite
 //! *gradients* are not errors: as in PyTorch they flow into their own element's parameter
-//! and state (for example an infinite gradient makes Adam's `exp_avg_sq` infinite and its
-//! update NaN) and leave every other element untouched. Unlike PyTorch, infinite
-//! hyper-parameters (`lr = inf`) are refused.
+//! and state and leave every other element untouched. A NaN gradient makes the element's
+//! parameter and the state values it updates NaN; an infinite one sends SGD's parameter to
+//! ∓infinity and makes Adagrad's, RMSprop's and Adam's parameter NaN (their update is ∞/∞).
+//! Callers that want PyTorch's `found_inf` skip must check the gradients first. Unlike
+//! PyTorch, infinite hyper-parameters (`lr = inf`) are refused.
 //!
 //! # Features
 //!

@@ -95,7 +95,7 @@ pub trait Optimizer: sealed::Apply {
         if k == 0 {
             return expect_len("state", state.len(), 0);
         }
-        if state.len() % k != 0 {
+        if !state.len().is_multiple_of(k) {
             return expect_len("state", state.len(), state.len() - state.len() % k);
         }
         let n = state.len() / k;
@@ -297,7 +297,7 @@ impl Lerp {
     /// Whether PyTorch uses the `end - (end - start) * (1 - w)` form for this weight; the
     /// caller turns it into a kernel flag so the choice is made once per call.
     pub(crate) fn is_high(self) -> bool {
-        !(self.weight.abs() < 0.5)
+        self.weight.abs() >= 0.5 // the weight is finite: validated
     }
 
     /// `lerp(start, end)`; `high` must be [`Lerp::is_high`] (a constant in each kernel).
@@ -310,6 +310,12 @@ impl Lerp {
             start + L::splat(self.weight) * diff
         }
     }
+}
+
+/// `bit` if `on`, else 0: one option's contribution to a kernel's flag set.
+#[inline]
+pub(crate) const fn flag(on: bool, bit: u8) -> u8 {
+    if on { bit } else { 0 }
 }
 
 /// Turns a run-time flag set into a `const` generic, so each combination of options gets its

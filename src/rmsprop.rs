@@ -1,7 +1,7 @@
 //! RMSprop, plain or centered, with optional momentum and L2 weight decay.
 
 use crate::optimizer::{
-    self, Lerp, Optimizer, f32_of, grad_sign, non_negative, sealed, specialize,
+    self, Lerp, Optimizer, f32_of, flag, grad_sign, non_negative, sealed, specialize,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -127,10 +127,10 @@ impl sealed::Apply for RmsProp {
         planes: &mut [&mut [f32]],
     ) {
         let grad_avg = Lerp::new(1.0 - self.alpha);
-        let flags = (self.momentum > 0.0) as u8 * MOMENTUM
-            | self.centered as u8 * CENTERED
-            | (self.weight_decay != 0.0) as u8 * L2
-            | (self.centered && grad_avg.is_high()) as u8 * LERP_HIGH;
+        let flags = flag(self.momentum > 0.0, MOMENTUM)
+            | flag(self.centered, CENTERED)
+            | flag(self.weight_decay != 0.0, L2)
+            | flag(self.centered && grad_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 4, |F| {
             let step = RmsPropStep::<F> {
                 sign: grad_sign(self.maximize),

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay.
 
 use crate::optimizer::{
-    self, Optimizer, f32_of, finite, grad_sign, non_negative, sealed, specialize,
+    self, Optimizer, f32_of, finite, flag, grad_sign, non_negative, sealed, specialize,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -121,10 +121,10 @@ impl sealed::Apply for Sgd {
         grads: &[f32],
         planes: &mut [&mut [f32]],
     ) {
-        let flags = (self.weight_decay != 0.0) as u8 * L2
-            | self.nesterov as u8 * NESTEROV
-            | (t == 1) as u8 * FIRST
-            | (self.momentum != 0.0) as u8 * MOMENTUM;
+        let flags = flag(self.momentum != 0.0, MOMENTUM)
+            | flag(t == 1, FIRST)
+            | flag(self.nesterov, NESTEROV)
+            | flag(self.weight_decay != 0.0, L2);
         specialize!(flags, bits = 4, |F| {
             let step = SgdStep::<F> {
                 sign: grad_sign(self.maximize),

@@ -1,0 +1,90 @@
+//! A step allocates nothing: a counting global allocator sees no allocation during any step of
+//! any optimizer variant on any back-end.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use common::*;
+use fused_optim::Backend;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts allocations of
+// the calling thread (a const-initialised thread-local `Cell` needs no allocation itself).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let before = allocations();
+    let v = std::hint::black_box(vec![1u8; 100]);
+    assert!(allocations() > before);
+    drop(v);
+}
+
+#[test]
+fn steps_allocate_nothing() {
+    for any in every_variant() {
+        let opt = any.get();
+        let n = 1000;
+        let mut params = pseudo_random(n, 1);
+        let grads = pseudo_random(n, 2);
+        let mut state = initial_state(opt, n);
+        let k = opt.state_planes();
+        let mut planes_storage = state.clone();
+        for backend in [Backend::Auto, Backend::Scalar, Backend::Simd] {
+            let before = allocations();
+            for t in 1..=3 {
+                opt.step_with(backend, t, &mut params, &grads, &mut state)
+                    .unwrap();
+                opt.init_state(&mut state).unwrap();
+                // The error path allocates nothing either.
+                assert!(
+                    opt.step_with(backend, 0, &mut params, &grads, &mut state)
+                        .is_err()
+                );
+            }
+            assert_eq!(allocations(), before, "{any:?} on {backend:?}");
+        }
+        // step_planes, with the plane slices on the stack.
+        let mut it = planes_storage.chunks_mut(n);
+        let mut planes: [&mut [f32]; 3] = [
+            it.next().unwrap_or(&mut []),
+            it.next().unwrap_or(&mut []),
+            it.next().unwrap_or(&mut []),
+        ];
+        let before = allocations();
+        opt.step_planes(1, &mut params, &grads, &mut planes[..k])
+            .unwrap();
+        assert_eq!(allocations(), before, "{any:?} step_planes");
+    }
+}
