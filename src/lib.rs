@@ -69,7 +69,7 @@
 //!   `no_std` (build with `default-features = false`).
 #![no_std]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // allowed in src/simd/x86.rs only (run-time dispatch)
 
 #[cfg(feature = "std")]
 extern crate std;

@@ -133,7 +133,8 @@ proptest! {
     }
 }
 
-/// Every kernel variant, every length from 0 to 70 (below, at and around every lane width),
+/// Every kernel variant on every back-end, every length from 0 to 70 (below, at and around
+/// every lane width, up to two 32-lane AVX-512 iterations and a tail),
 /// three steps (so momentum's first and later steps both run).
 #[test]
 fn every_variant_every_short_length() {
@@ -146,8 +147,10 @@ fn every_variant_every_short_length() {
                 state: None,
             };
             let scalar = trajectory(&problem, Backend::Scalar);
-            let simd = trajectory(&problem, Backend::Simd);
-            assert_eq!(scalar, simd, "{optimizer:?}, n = {n}");
+            for backend in backends() {
+                let other = trajectory(&problem, backend);
+                assert_eq!(scalar, other, "{optimizer:?} on {backend:?}, n = {n}");
+            }
             // The update did something: parameters moved (no kernel silently skipped).
             if n > 0 {
                 assert_ne!(scalar[2].0, problem.params, "{optimizer:?}, n = {n}");
@@ -158,10 +161,14 @@ fn every_variant_every_short_length() {
 
 #[test]
 fn backends_report_themselves() {
-    assert!(Backend::available().contains(&Backend::Scalar));
-    assert!(Backend::available().contains(&Backend::Simd));
+    assert!(Backend::Scalar.is_available());
+    assert!(Backend::Simd.is_available());
     assert_eq!(Backend::Scalar.lanes(), 1);
     assert!(Backend::Simd.lanes() >= 1);
     assert!(Backend::Auto.is_available());
-    assert_ne!(Backend::Auto.resolve(), Backend::Auto);
+    let auto = Backend::Auto.resolve();
+    assert!(Backend::all().contains(&auto) && auto.is_available());
+    for backend in Backend::all() {
+        assert_eq!(backend.resolve(), backend);
+    }
 }

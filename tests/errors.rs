@@ -189,7 +189,7 @@ impl Buffers {
     fn refuse(&mut self, any: &AnyOptimizer, t: u64, expected: impl Fn(&Error) -> bool) {
         let opt = any.get();
         let (params, grads, state) = (self.params.clone(), self.grads.clone(), self.state.clone());
-        for backend in [Backend::Auto, Backend::Scalar, Backend::Simd] {
+        for backend in std::iter::once(Backend::Auto).chain(backends()) {
             let err = opt
                 .step_with(backend, t, &mut self.params, &self.grads, &mut self.state)
                 .expect_err("the call must be refused");
@@ -370,6 +370,20 @@ fn errors_display_what_is_wrong() {
     );
     let boxed: Box<dyn std::error::Error> = Box::new(Error::ZeroStep);
     assert!(boxed.to_string().contains("t must be"));
+}
+
+/// A back-end this machine cannot run (AVX on aarch64, say) is refused, not emulated.
+#[test]
+fn unavailable_backends_are_refused_before_any_write() {
+    for backend in Backend::all().into_iter().filter(|b| !b.is_available()) {
+        let opt = Adam::default();
+        let mut params = pseudo_random(40, 1);
+        let mut state = vec![0.0; 80];
+        let before = params.clone();
+        let err = opt.step_with(backend, 1, &mut params, &pseudo_random(40, 2), &mut state);
+        assert_eq!(err, Err(Error::BackendUnavailable { backend }));
+        assert!(identical(&params, &before) && state.iter().all(|&x| x == 0.0));
+    }
 }
 
 #[derive(Clone, Debug)]

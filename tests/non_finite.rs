@@ -41,7 +41,7 @@ fn check(bad: f32, param_ok: impl Fn(&AnyOptimizer, f32) -> bool) {
         let k = any.get().state_planes();
         let n = 41;
         for at in [0, 17, 40] {
-            for backend in [Backend::Scalar, Backend::Simd] {
+            for backend in backends() {
                 let ((p0, s0), (p1, s1)) = clean_and_dirty(&any, bad, at, backend);
                 for j in (0..n).filter(|&j| j != at) {
                     assert!(same_bits(p0[j], p1[j]), "{any:?}: param {j} changed");

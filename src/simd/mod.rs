@@ -7,6 +7,9 @@
 //! * `scalar.rs` implements it for `f32` (one element), `portable.rs` for the `wide` vector
 //!   that the build's target features allow (SSE2/AVX/AVX-512 on x86, NEON on aarch64,
 //!   simd128 on wasm).
+//! * `x86.rs` implements it with AVX2 and AVX-512 intrinsics, compiles the walk for those
+//!   instruction sets with `#[target_feature]` and selects one at run time (x86_64 with
+//!   `std`), so a default build runs at the speed of the best instruction set of the CPU.
 //! * [`Backend`] names a lane type; `run` picks one and walks the slices: whole vectors first,
 //!   then the remaining elements one at a time with the scalar lane.
 //!
@@ -21,6 +24,8 @@
 
 mod portable;
 mod scalar;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86;
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -77,41 +82,67 @@ pub(crate) trait Update {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
-    /// The fastest back-end available on this CPU.
+    /// The fastest back-end available on this CPU: [`Backend::Avx512`], else
+    /// [`Backend::Avx2`], else [`Backend::Simd`].
     Auto,
     /// One `f32` at a time; the reference every other back-end must match.
     Scalar,
     /// Explicit SIMD through the `wide` crate, with the instruction set the build's target
-    /// features enable (for example SSE2 on default x86_64 builds, AVX-512 with
-    /// `-C target-cpu=native` on a CPU that has it, NEON on aarch64, simd128 on wasm with
-    /// `+simd128`). On targets without SIMD (Cortex-M, wasm without simd128) it is the scalar
-    /// path.
+    /// features enable (SSE2 on default x86_64 builds, AVX-512 with `-C target-cpu=native` on a
+    /// CPU that has it, NEON on aarch64, simd128 on wasm with `+simd128`). On targets without
+    /// SIMD (Cortex-M, wasm without simd128) it is the scalar path.
     Simd,
+    /// AVX2, chosen at run time: available on x86_64 with the `std` feature when the CPU has
+    /// AVX2, whatever the build's target features.
+    Avx2,
+    /// AVX-512 (AVX-512F), chosen at run time: available on x86_64 with the `std` feature when
+    /// the CPU has it, whatever the build's target features.
+    Avx512,
 }
 
 impl Backend {
-    /// Every back-end that can run on this machine, [`Backend::Auto`] excluded.
-    pub const fn available() -> &'static [Backend] {
-        &[Backend::Scalar, Backend::Simd]
+    /// Every concrete back-end (not [`Backend::Auto`]), available here or not.
+    pub const fn all() -> [Backend; 4] {
+        [
+            Backend::Scalar,
+            Backend::Simd,
+            Backend::Avx2,
+            Backend::Avx512,
+        ]
     }
 
-    /// Whether this back-end can run on this machine.
+    /// Whether this back-end can run on this machine (CPU, OS and build).
     pub fn is_available(self) -> bool {
-        self == Backend::Auto || Self::available().contains(&self)
+        match self {
+            Backend::Auto | Backend::Scalar | Backend::Simd => true,
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            Backend::Avx2 => x86::has_avx2(),
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            Backend::Avx512 => x86::has_avx512(),
+            #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+            Backend::Avx2 | Backend::Avx512 => false,
+        }
     }
 
     /// The concrete back-end [`Backend::Auto`] stands for here (other values map to themselves).
     pub fn resolve(self) -> Backend {
         match self {
+            Backend::Auto if Backend::Avx512.is_available() => Backend::Avx512,
+            Backend::Auto if Backend::Avx2.is_available() => Backend::Avx2,
             Backend::Auto => Backend::Simd,
             other => other,
         }
     }
 
-    /// Number of `f32` lanes the back-end processes at once.
+    /// Number of `f32` the back-end processes per iteration (the rest of a slice, fewer than
+    /// this, goes through the scalar lane).
     pub fn lanes(self) -> usize {
         match self.resolve() {
             Backend::Scalar => <f32 as Lane>::LANES,
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            Backend::Avx2 => <x86::Avx2 as Lane>::LANES,
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            Backend::Avx512 => <x86::Avx512 as Lane>::LANES,
             _ => <portable::Vector as Lane>::LANES,
         }
     }
@@ -140,6 +171,10 @@ pub(crate) fn run<U: Update, const K: usize>(
 ) {
     match backend.resolve() {
         Backend::Scalar => walk::<f32, U, K>(update, params, grads, state),
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        Backend::Avx512 => x86::walk_avx512(update, params, grads, state),
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        Backend::Avx2 => x86::walk_avx2(update, params, grads, state),
         _ => walk::<portable::Vector, U, K>(update, params, grads, state),
     }
 }

@@ -2,7 +2,7 @@
 //! slices with mixed magnitudes, and NaN-aware bit comparison.
 #![allow(dead_code)]
 
-use fused_optim::{Adagrad, Adam, AdamW, Optimizer, RmsProp, Sgd};
+use fused_optim::{Adagrad, Adam, AdamW, Backend, Optimizer, RmsProp, Sgd};
 use proptest::prelude::*;
 
 /// Any optimizer of the crate, with its hyper-parameters.
@@ -25,6 +25,14 @@ impl AnyOptimizer {
             AnyOptimizer::AdamW(o) => o,
         }
     }
+}
+
+/// Every concrete back-end this machine can run ([`Backend::Scalar`] first).
+pub fn backends() -> Vec<Backend> {
+    Backend::all()
+        .into_iter()
+        .filter(|b| b.is_available())
+        .collect()
 }
 
 /// 0 half of the time (the option is off), otherwise a value in `range`.
