@@ -83,6 +83,11 @@ mod rmsprop;
 mod sgd;
 mod simd;
 
+/// The README's example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamw::AdamW;
