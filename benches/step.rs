@@ -4,6 +4,7 @@
 //! ```text
 //! cargo bench --bench step                      # everything (long: ~20 min)
 //! cargo bench --bench step -- 'adam/'           # one optimizer
+//! cargo bench --bench step --features rayon -- '_2_threads'   # step_parallel, 2 threads
 //! FUSED_OPTIM_BENCH_SIZES=4096,65536 cargo bench --bench step
 //! ```
 //!
@@ -173,5 +174,45 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// `step_parallel` on a 2-thread pool (feature `rayon`), for Adam and AdamW: the number to
+/// set against PyTorch's fused optimizers with `torch.set_num_threads(2)`.
+#[cfg(feature = "rayon")]
+fn bench_parallel(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let optimizers: [(&str, Box<dyn Optimizer>); 2] = [
+        ("adam", Box::new(Adam::default())),
+        ("adamw", Box::new(AdamW::default())),
+    ];
+    for (name, opt) in optimizers {
+        let mut group = c.benchmark_group(format!("{name}_2_threads"));
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+        group.sample_size(20);
+        for n in sizes() {
+            let mut params: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.01).collect();
+            let grads: Vec<f32> = (0..n).map(|i| ((i % 89) as f32 - 44.5) * 1e-3).collect();
+            let mut state = vec![0.0f32; opt.state_len(n)];
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new("Auto", n), &n, |b, _| {
+                let mut t = 0;
+                pool.install(|| {
+                    b.iter(|| {
+                        t += 1;
+                        opt.step_parallel(t, &mut params, black_box(&grads), &mut state)
+                            .unwrap();
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+#[cfg(not(feature = "rayon"))]
+fn bench_parallel(_: &mut Criterion) {}
+
+criterion_group!(benches, bench, bench_parallel);
 criterion_main!(benches);

@@ -65,8 +65,10 @@
 //!
 //! # Features
 //!
-//! * `std` (default): implements `std::error::Error` for [`Error`]. Without it the crate is
-//!   `no_std` (build with `default-features = false`).
+//! * `std` (default): implements `std::error::Error` for [`Error`] and enables run-time
+//!   selection of AVX2 / AVX-512 on x86_64. Without it the crate is `no_std` (build with
+//!   `default-features = false`) and uses the SIMD the build's target features enable.
+//! * `rayon`: `Optimizer::step_parallel`, one step split across rayon's threads.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code)] // allowed in src/simd/x86.rs only (run-time dispatch)
@@ -79,6 +81,8 @@ mod adam;
 mod adamw;
 mod error;
 mod optimizer;
+#[cfg(feature = "rayon")]
+mod parallel;
 mod rmsprop;
 mod sgd;
 mod simd;

@@ -68,7 +68,7 @@ pub(crate) mod sealed {
 ///   ranges gives exactly the bits stepping the whole slice gives.
 /// * NaN or infinite gradients are not filtered: like PyTorch, they propagate into the
 ///   parameter and state of *their own element* and nowhere else.
-pub trait Optimizer: sealed::Apply {
+pub trait Optimizer: sealed::Apply + Send + Sync {
     /// Checks the hyper-parameters (finite, in range, compatible options).
     fn validate(&self) -> Result<(), Error>;
 
@@ -130,17 +130,31 @@ pub trait Optimizer: sealed::Apply {
         state: &mut [f32],
     ) -> Result<(), Error> {
         let backend = check_call(self, backend, t, params.len(), grads.len())?;
-        let n = params.len();
         let k = self.state_planes();
-        expect_len("state", state.len(), k * n)?;
-        if n == 0 {
-            return Ok(());
-        }
-        let mut planes: [&mut [f32]; MAX_PLANES] = Default::default();
-        for (slot, plane) in planes.iter_mut().zip(state.chunks_exact_mut(n)) {
-            *slot = plane;
-        }
+        expect_len("state", state.len(), k * params.len())?;
+        let mut planes = split_planes(state, params.len());
         self.apply(backend, t, params, grads, &mut planes[..k]);
+        Ok(())
+    }
+
+    /// [`step`](Optimizer::step) split across the threads of rayon's current pool.
+    ///
+    /// The slices are cut into pieces of at least 32 768 elements at multiples of 64, and
+    /// each piece is stepped on its own; since elements are independent, the result is
+    /// bit-identical to [`step`](Optimizer::step) whatever the number of threads.
+    #[cfg(feature = "rayon")]
+    fn step_parallel(
+        &self,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+    ) -> Result<(), Error> {
+        let backend = check_call(self, Backend::Auto, t, params.len(), grads.len())?;
+        let k = self.state_planes();
+        expect_len("state", state.len(), k * params.len())?;
+        let planes = split_planes(state, params.len());
+        crate::parallel::step(self, backend, t, params, grads, planes, k);
         Ok(())
     }
 
@@ -182,6 +196,18 @@ pub trait Optimizer: sealed::Apply {
         self.apply(backend, t, params, grads, planes);
         Ok(())
     }
+}
+
+/// Cuts a planar state buffer into its planes of `n` (the slots past the last plane, or all
+/// of them when `n == 0`, stay empty).
+fn split_planes(state: &mut [f32], n: usize) -> [&mut [f32]; MAX_PLANES] {
+    let mut planes: [&mut [f32]; MAX_PLANES] = Default::default();
+    if n > 0 {
+        for (slot, plane) in planes.iter_mut().zip(state.chunks_exact_mut(n)) {
+            *slot = plane;
+        }
+    }
+    planes
 }
 
 /// The checks every step makes, in one place.

@@ -172,3 +172,62 @@ fn backends_report_themselves() {
         assert_eq!(backend.resolve(), backend);
     }
 }
+
+/// `step_parallel` gives `step`'s bits, whatever the number of threads.
+#[cfg(feature = "rayon")]
+mod parallel {
+    use super::*;
+
+    #[test]
+    fn parallel_equals_serial_for_any_thread_count() {
+        for (seed, any) in every_variant().into_iter().enumerate() {
+            let opt = any.get();
+            // Below, at and above the split threshold, with a ragged tail.
+            for n in [0, 1, 1000, 32_768, 32_769, 100_003, 300_017] {
+                let params = pseudo_random(n, seed as u64);
+                let grads: Vec<Vec<f32>> = (0..2)
+                    .map(|s| pseudo_random(n, 100 + s + seed as u64))
+                    .collect();
+                let (mut p0, mut s0) = (params.clone(), initial_state(opt, n));
+                for (t, g) in grads.iter().enumerate() {
+                    opt.step(t as u64 + 1, &mut p0, g, &mut s0).unwrap();
+                }
+                for threads in [1, 2, 3, 8] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let (mut p1, mut s1) = (params.clone(), initial_state(opt, n));
+                    pool.install(|| {
+                        for (t, g) in grads.iter().enumerate() {
+                            opt.step_parallel(t as u64 + 1, &mut p1, g, &mut s1)
+                                .unwrap();
+                        }
+                    });
+                    assert_eq!(
+                        first_difference(&p0, &p1),
+                        None,
+                        "{any:?}, n {n}, {threads} threads"
+                    );
+                    assert_eq!(
+                        first_difference(&s0, &s1),
+                        None,
+                        "{any:?}, n {n}, {threads} threads"
+                    );
+                }
+            }
+            // Errors are refused before any write, as by `step`.
+            let mut p = pseudo_random(10, 1);
+            let before = p.clone();
+            assert!(
+                opt.step_parallel(0, &mut p, &[0.0; 10], &mut initial_state(opt, 10))
+                    .is_err()
+            );
+            assert!(
+                opt.step_parallel(1, &mut p, &[0.0; 9], &mut initial_state(opt, 10))
+                    .is_err()
+            );
+            assert!(identical(&p, &before));
+        }
+    }
+}

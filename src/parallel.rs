@@ -1,0 +1,40 @@
+//! One step split across rayon's threads (feature `rayon`).
+
+use crate::Backend;
+use crate::optimizer::{MAX_PLANES, sealed::Apply};
+
+/// Pieces are not split below this many elements (a few hundred KiB per stream).
+const GRAIN: usize = 1 << 15;
+
+/// Split points are multiples of this, so every piece but the last runs whole vectors only.
+const ALIGN: usize = 64;
+
+/// Steps `params` (with the first `k` of `planes`) by halving it until pieces are at most
+/// [`GRAIN`] long and running the halves with `rayon::join`. Everything is validated.
+pub(crate) fn step<O: Apply + Sync + ?Sized>(
+    optimizer: &O,
+    backend: Backend,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    mut planes: [&mut [f32]; MAX_PLANES],
+    k: usize,
+) {
+    let n = params.len();
+    if n <= GRAIN {
+        optimizer.apply(backend, t, params, grads, &mut planes[..k]);
+        return;
+    }
+    let mid = (n / 2).next_multiple_of(ALIGN).min(n);
+    let (p0, p1) = params.split_at_mut(mid);
+    let (g0, g1) = grads.split_at(mid);
+    let mut left: [&mut [f32]; MAX_PLANES] = Default::default();
+    let mut right: [&mut [f32]; MAX_PLANES] = Default::default();
+    for ((plane, l), r) in planes.into_iter().zip(&mut left).zip(&mut right).take(k) {
+        (*l, *r) = plane.split_at_mut(mid);
+    }
+    rayon::join(
+        || step(optimizer, backend, t, p0, g0, left, k),
+        || step(optimizer, backend, t, p1, g1, right, k),
+    );
+}
