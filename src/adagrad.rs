@@ -119,6 +119,14 @@ impl Optimizer for Adagrad {
         non_negative("eps", self.eps)
     }
 
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn state_names(&self) -> &'static [&'static str] {
         &["sum"]
     }

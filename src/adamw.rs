@@ -90,6 +90,14 @@ impl Optimizer for AdamW {
         Adam::from(*self).validate()
     }
 
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn state_names(&self) -> &'static [&'static str] {
         Adam::from(*self).state_names()
     }

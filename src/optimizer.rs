@@ -68,9 +68,15 @@ pub(crate) mod sealed {
 ///   ranges gives exactly the bits stepping the whole slice gives.
 /// * NaN or infinite gradients are not filtered: like PyTorch, they propagate into the
 ///   parameter and state of *their own element* and nowhere else.
-pub trait Optimizer: sealed::Apply + Send + Sync {
+pub trait Optimizer: sealed::Apply + core::fmt::Debug + Send + Sync {
     /// Checks the hyper-parameters (finite, in range, compatible options).
     fn validate(&self) -> Result<(), Error>;
+
+    /// The learning rate, for code that holds a `dyn Optimizer` (a schedule, a CLI).
+    fn lr(&self) -> f64;
+
+    /// Sets the learning rate (checked at the next step, like every hyper-parameter).
+    fn set_lr(&mut self, lr: f64);
 
     /// The PyTorch names of the state planes, in the order they are laid out, for the
     /// options set (for example `["exp_avg", "exp_avg_sq"]` for Adam without AMSGrad).

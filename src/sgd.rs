@@ -156,6 +156,14 @@ impl Optimizer for Sgd {
         Ok(())
     }
 
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
     fn state_names(&self) -> &'static [&'static str] {
         if self.momentum != 0.0 {
             &["momentum_buffer"]

@@ -433,3 +433,29 @@ proptest! {
         prop_assert!(identical(&state, &s0));
     }
 }
+
+/// The learning rate is reachable through `dyn Optimizer`, and a bad one set that way is
+/// refused at the next step like any other.
+#[test]
+fn lr_through_the_trait() {
+    for any in every_variant() {
+        let mut boxed: Box<dyn Optimizer> = match any {
+            AnyOptimizer::Sgd(o) => Box::new(o),
+            AnyOptimizer::Adagrad(o) => Box::new(o),
+            AnyOptimizer::RmsProp(o) => Box::new(o),
+            AnyOptimizer::Adam(o) => Box::new(o),
+            AnyOptimizer::AdamW(o) => Box::new(o),
+        };
+        boxed.set_lr(0.25);
+        assert_eq!(boxed.lr(), 0.25);
+        assert!(format!("{boxed:?}").contains("lr: 0.25"));
+        boxed.set_lr(-1.0);
+        let mut p = [1.0f32; 4];
+        let mut s = vec![0.0; boxed.state_len(4)];
+        assert!(matches!(
+            boxed.step(1, &mut p, &[1.0; 4], &mut s),
+            Err(Error::InvalidHyperParameter { name: "lr", .. })
+        ));
+        assert_eq!(p, [1.0; 4]);
+    }
+}
