@@ -82,3 +82,39 @@ fn infinite_gradient_poisons_only_its_element() {
         });
     }
 }
+
+/// AMSGrad's running maximum is `torch.maximum(max_exp_avg_sq, exp_avg_sq)`: NaN wins from
+/// either side, and on a tie (here -0 against +0) the running maximum keeps its own value.
+#[test]
+fn amsgrad_maximum_follows_torch_maximum() {
+    use fused_optim::{Adam, Optimizer};
+    let adam = Adam {
+        amsgrad: true,
+        ..Adam::default()
+    };
+    let n = 40;
+    for backend in backends() {
+        // exp_avg = 0, exp_avg_sq = 0, max_exp_avg_sq = -0 (element 3: NaN, element 5: 1).
+        let mut state = vec![0.0f32; 3 * n];
+        state[2 * n..].fill(-0.0);
+        state[2 * n + 3] = f32::NAN;
+        state[2 * n + 5] = 1.0;
+        let mut grads = vec![0.0f32; n];
+        grads[7] = f32::NAN; // exp_avg_sq becomes NaN: the maximum is NaN too.
+        let mut params = vec![1.0f32; n];
+        adam.step_with(backend, 1, &mut params, &grads, &mut state)
+            .unwrap();
+        let max = &state[2 * n..];
+        assert_eq!(
+            max[0].to_bits(),
+            (-0.0f32).to_bits(),
+            "{backend:?}: tie keeps -0"
+        );
+        assert!(
+            max[3].is_nan() && max[7].is_nan(),
+            "{backend:?}: NaN from either side"
+        );
+        assert_eq!(max[5], 1.0, "{backend:?}");
+        assert_eq!(params[0], 1.0);
+    }
+}

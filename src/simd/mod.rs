@@ -58,9 +58,9 @@ pub(crate) trait Lane:
     /// Correctly rounded square root (NaN for negative input).
     fn sqrt(self) -> Self;
 
-    /// `if self.is_nan() || self > rhs { self } else { rhs }`, lane by lane.
-    ///
-    /// NaN-propagating like `torch.maximum`: a NaN in either operand gives NaN.
+    /// `if rhs.is_nan() || self < rhs { rhs } else { self }`, lane by lane: `torch.maximum`,
+    /// NaN-propagating (a NaN in either operand gives NaN), and `self` on ties, so
+    /// `max(-0.0, +0.0)` is `-0.0`.
     fn max(self, rhs: Self) -> Self;
 }
 

@@ -49,7 +49,7 @@ mod vector {
 
         #[inline(always)]
         fn max(self, rhs: Self) -> Self {
-            (self.is_nan() | self.simd_gt(rhs)).select(self, rhs)
+            (rhs.is_nan() | self.simd_lt(rhs)).select(rhs, self)
         }
     }
 }

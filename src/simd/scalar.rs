@@ -27,10 +27,10 @@ impl Lane for f32 {
 
     #[inline(always)]
     fn max(self, rhs: Self) -> Self {
-        if self.is_nan() || self > rhs {
-            self
-        } else {
+        if rhs.is_nan() || self < rhs {
             rhs
+        } else {
+            self
         }
     }
 }

@@ -120,9 +120,9 @@ impl Lane for Avx2 {
     fn max(self, rhs: Self) -> Self {
         // SAFETY: a value of this type proves the CPU has AVX2.
         Avx2(unsafe {
-            let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(self.0, self.0);
-            let greater = _mm256_cmp_ps::<_CMP_GT_OQ>(self.0, rhs.0);
-            _mm256_blendv_ps(rhs.0, self.0, _mm256_or_ps(nan, greater))
+            let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(rhs.0, rhs.0);
+            let less = _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, rhs.0);
+            _mm256_blendv_ps(self.0, rhs.0, _mm256_or_ps(nan, less))
         })
     }
 }
@@ -162,9 +162,9 @@ impl Lane for Avx512 {
     fn max(self, rhs: Self) -> Self {
         // SAFETY: a value of this type proves the CPU has AVX-512F.
         Avx512(unsafe {
-            let take_self = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0)
-                | _mm512_cmp_ps_mask::<_CMP_GT_OQ>(self.0, rhs.0);
-            _mm512_mask_blend_ps(take_self, rhs.0, self.0)
+            let take_rhs = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(rhs.0, rhs.0)
+                | _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, rhs.0);
+            _mm512_mask_blend_ps(take_rhs, self.0, rhs.0)
         })
     }
 }
