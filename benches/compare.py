@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""Compare fused-optim's step throughput with PyTorch and DeepSpeed, in one run.
+
+For every optimizer of `benches/step.rs` this script times one `optimizer.step()` of
+
+* `torch.optim.<Optimizer>(fused=True)` ("torch fused"; RMSprop has no fused path),
+* `torch.optim.<Optimizer>(foreach=False)` ("torch default": the single-tensor path, which is
+  what PyTorch picks by default for CPU tensors),
+* DeepSpeed's `DeepSpeedCPUAdam` (Adam and AdamW only: `adamw_mode=False/True`),
+
+on a single parameter tensor of n float32 with a fixed `.grad`, then runs our criterion bench
+(`cargo bench --bench step`) at the same sizes and prints one markdown table per optimizer with
+the ratios. Throughput is in Melem/s (n / seconds per step / 1e6), each figure the median of many
+steps after a warm-up; hyper-parameters are the same as in `benches/step.rs` (PyTorch's
+defaults, SGD with lr 1e-3), and so are the parameter and gradient values (no zero gradients,
+hence no subnormal moments).
+
+Threads: `OMP_NUM_THREADS` and `torch.set_num_threads` are set to `--threads` (default 1)
+before torch is imported; DeepSpeed's CPU Adam is OpenMP-parallel and follows
+`OMP_NUM_THREADS`. Our bench is single-threaded whatever `--threads` says.
+
+Set up (once; any Python >= 3.9):
+
+    python3 -m venv ~/torch-venv
+    ~/torch-venv/bin/pip install torch deepspeed ninja
+    # CPU-only torch is enough (and much smaller):
+    #   ~/torch-venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu
+    #   ~/torch-venv/bin/pip install deepspeed ninja
+
+Run (from anywhere; ~10-15 minutes at all sizes on a 2-core machine):
+
+    ~/torch-venv/bin/python benches/compare.py --markdown bench-results.md
+    ~/torch-venv/bin/python benches/compare.py --sizes 4096,65536 --optimizers adam,adamw
+    ~/torch-venv/bin/python benches/compare.py --threads 2 --optimizers adam,adamw --no-rust
+
+DeepSpeed on a CPU-only machine: `pip install deepspeed` installs Python only; on first use
+`DeepSpeedCPUAdam` JIT-compiles its C++ op (`csrc/adam/cpu_adam.cpp`) with torch's
+cpp_extension, which needs `ninja` on PATH and a C++ compiler (g++). This script
+
+* puts the venv's `bin/` (where pip installs `ninja`) at the front of PATH, so the venv need not
+  be activated;
+* sets `DS_ACCELERATOR=cpu` (unless already set), so DeepSpeed does not look for CUDA even with a
+  CUDA build of torch, and builds the op for the CPU accelerator: `-O3 -march=native -fopenmp
+  -D__AVX512__` (or `-D__AVX256__`) on x86_64, i.e. for the build machine's own CPU;
+* sets `PYTORCH_NVML_BASED_CUDA_CHECK=0` (unless already set): `import deepspeed` sets it to 1,
+  which with a CUDA build of torch on a machine without a GPU makes every torch
+  `optimizer.step()` call `torch.cuda.is_available()` through a failing NVML `dlopen`, adding
+  ~35 us per step to the torch columns (3x at n = 4 096) for no reason of torch's own;
+* sends the build's output to stderr. The first build takes 1-3 minutes; it is cached in
+  `~/.cache/torch_extensions/` (or `$TORCH_EXTENSIONS_DIR`) and reused after that.
+
+If DeepSpeed is missing or its op cannot be built, the DeepSpeed columns are left out and the
+reason is printed; everything else still runs.
+
+Our numbers come from criterion: the bench runs with FUSED_OPTIM_BENCH_SIZES set to the same
+sizes, a filter that selects the Scalar back-end, the back-end `Backend::Auto` picks on this CPU
+(Avx512, else Avx2, else Simd) and the same-traffic `reference` kernel, and
+`--save-baseline compare-py`, so the estimates read back are
+`<criterion dir>/<group>/<Backend>/<n>/compare-py/estimates.json` written by this run (another
+`cargo bench` running at the same time cannot overwrite them). "ours/ref" is our throughput as a
+percentage of the reference kernel: of what memory allows once n is out of cache (in cache the
+reference, a plain loop in a default build, is no bound and ours/ref may exceed 100 %).
+
+Standard library, torch and (optionally) deepspeed only.
+"""
+
+import argparse
+import contextlib
+import datetime
+import gc
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_SIZES = [1 << 10, 1 << 12, 1 << 16, 1 << 20, 1 << 24]
+BASELINE = "compare-py"
+
+# Our bench groups, in bench order, with the torch optimizer that matches each and its
+# arguments (the same hyper-parameters as benches/step.rs), whether torch has a fused CPU path
+# for it, and the DeepSpeedCPUAdam mode that matches it (None: no DeepSpeed counterpart).
+OPTIMIZERS = [
+    # group,                      torch class, kwargs,                                     fused, deepspeed
+    ("sgd",                       "SGD",     dict(lr=1e-3),                                   True,  None),
+    ("sgd_momentum",              "SGD",     dict(lr=1e-3, momentum=0.9),                     True,  None),
+    ("sgd_nesterov",              "SGD",     dict(lr=1e-3, momentum=0.9, nesterov=True),      True,  None),
+    ("adagrad",                   "Adagrad", dict(),                                          True,  None),
+    ("rmsprop",                   "RMSprop", dict(),                                          False, None),
+    ("rmsprop_centered_momentum", "RMSprop", dict(centered=True, momentum=0.9),               False, None),
+    ("adam",                      "Adam",    dict(),                                          True,  "adam"),
+    ("adam_amsgrad",              "Adam",    dict(amsgrad=True),                              True,  None),
+    ("adamw",                     "AdamW",   dict(),                                          True,  "adamw"),
+    ("adamw_amsgrad",             "AdamW",   dict(amsgrad=True),                              True,  None),
+]  # fmt: skip
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(
+        description="fused-optim vs torch.optim and DeepSpeedCPUAdam, side by side."
+    )
+    ap.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                    help="comma-separated n (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for torch and DeepSpeed (default 1; ours stays 1)")
+    ap.add_argument("--optimizers", default=",".join(o[0] for o in OPTIMIZERS),
+                    help="comma-separated bench groups (default: all)")
+    ap.add_argument("--time", type=float, default=1.0,
+                    help="seconds of measurement per torch/DeepSpeed case (default 1.0)")
+    ap.add_argument("--warmup", type=float, default=0.3,
+                    help="seconds of warm-up per case (default 0.3; at least 3 steps)")
+    ap.add_argument("--estimate", choices=["median", "mean", "slope"], default="median",
+                    help="criterion point estimate to read (default median)")
+    ap.add_argument("--no-rust", action="store_true", help="do not run our criterion bench")
+    ap.add_argument("--no-deepspeed", action="store_true", help="skip DeepSpeedCPUAdam")
+    ap.add_argument("--markdown", metavar="PATH", help="also write the tables to PATH")
+    args = ap.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    known = {o[0] for o in OPTIMIZERS}
+    args.optimizers = [s.strip() for s in args.optimizers.split(",") if s.strip()]
+    for name in args.optimizers:
+        if name not in known:
+            ap.error(f"unknown optimizer {name!r}; known: {', '.join(sorted(known))}")
+    return args
+
+
+ARGS = parse_args()
+# Before torch (and its OpenMP runtime) is loaded.
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+os.environ.setdefault("DS_ACCELERATOR", "cpu")
+# `import deepspeed` sets this to 1 if unset; with a CUDA build of torch on a machine without a
+# GPU, every torch optimizer.step() then re-probes NVML (a failing dlopen), ~35 us per step.
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "0")
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Send everything written to fd 1 (Python prints and the ninja/g++ children) to fd 2."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+# ----------------------------------------------------------------------------------- timing
+
+
+def make_param(n):
+    """Parameters and gradients as in benches/step.rs."""
+    i = torch.arange(n, dtype=torch.int64)
+    p = torch.nn.Parameter((i % 97).to(torch.float32) * 0.01)
+    p.grad = ((i % 89).to(torch.float32) - 44.5) * 1e-3
+    return p
+
+
+def time_step(opt, n):
+    """Median seconds of one opt.step(), after a warm-up, time-bounded."""
+    step = opt.step
+    end, k = time.perf_counter() + ARGS.warmup, 0
+    while k < 3 or time.perf_counter() < end:
+        step()
+        k += 1
+    times, clock = [], time.perf_counter_ns
+    end = time.perf_counter() + ARGS.time
+    while len(times) < 5 or (time.perf_counter() < end and len(times) < 200_000):
+        t0 = clock()
+        step()
+        times.append(clock() - t0)
+    return statistics.median(times) * 1e-9
+
+
+def melem(n, seconds):
+    return n / seconds / 1e6
+
+
+def torch_optimizer(cls, kwargs, fused, p):
+    """fused=True, or the single-tensor path (RMSprop has no `fused` argument at all)."""
+    extra = dict(fused=True) if fused else dict(foreach=False)
+    return getattr(torch.optim, cls)([p], **extra, **kwargs)
+
+
+def load_deepspeed():
+    """DeepSpeedCPUAdam, JIT-built if need be, or (None, reason, version)."""
+    if ARGS.no_deepspeed:
+        return None, "--no-deepspeed", None
+    try:
+        with stdout_to_stderr():
+            import deepspeed
+            from deepspeed.ops.adam import DeepSpeedCPUAdam
+
+            log("DeepSpeed: loading (first use JIT-builds cpu_adam, 1-3 minutes) ...")
+            p = make_param(16)
+            DeepSpeedCPUAdam([p], adamw_mode=False).step()  # builds and loads the op
+        return DeepSpeedCPUAdam, None, deepspeed.__version__
+    except Exception as e:  # ImportError, build failure (RuntimeError, CalledProcessError), ...
+        reason = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+        return None, reason, None
+
+
+def run_python(optimizers, sizes, ds_cls):
+    """{(group, column, n): Melem/s} for columns 'fused', 'default', 'deepspeed'."""
+    out = {}
+    for group, cls, kwargs, has_fused, ds_mode in optimizers:
+        for n in sizes:
+            cases = [("default", lambda p: torch_optimizer(cls, kwargs, False, p))]
+            if has_fused:
+                cases.insert(0, ("fused", lambda p: torch_optimizer(cls, kwargs, True, p)))
+            if ds_mode and ds_cls is not None:
+                wd = 1e-2 if ds_mode == "adamw" else 0.0  # torch's AdamW default, as ours
+                cases.append(("deepspeed", lambda p: ds_cls(
+                    [p], weight_decay=wd, adamw_mode=(ds_mode == "adamw"))))
+            for column, make in cases:
+                p = make_param(n)
+                try:
+                    opt = make(p)
+                    out[group, column, n] = melem(n, time_step(opt, n))
+                    log(f"  {group:<26} {column:<9} n={n:<9} {out[group, column, n]:9.1f} Melem/s")
+                except Exception as e:
+                    log(f"  {group:<26} {column:<9} n={n:<9} failed: {type(e).__name__}: {e}")
+                finally:
+                    opt = p = None
+                    gc.collect()
+    return out
+
+
+# ------------------------------------------------------------------------------------- ours
+
+
+def auto_backend_candidates():
+    """The back-ends `Backend::Auto` may pick here, best first, as far as Python can tell."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return ["Simd"]
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), None)
+    except OSError:
+        flags = None
+    if flags is None:  # not Linux: bench all three and take the best one available
+        return ["Avx512", "Avx2", "Simd"]
+    if "avx512f" in flags:
+        return ["Avx512"]
+    if "avx2" in flags:
+        return ["Avx2"]
+    return ["Simd"]
+
+
+def criterion_dir():
+    if os.environ.get("CRITERION_HOME"):
+        return os.environ["CRITERION_HOME"]
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
+    return os.path.join(target, "criterion")
+
+
+def run_rust(optimizers, sizes):
+    """Run our bench; {(group, backend, n): Melem/s} for the estimates written by this run."""
+    backends = auto_backend_candidates()
+    ids = backends + ["Scalar", "reference"]
+    groups = [o[0] for o in optimizers]
+    bench_filter = f"^(?:{'|'.join(groups)})/(?:{'|'.join(ids)})/"
+    env = dict(os.environ, FUSED_OPTIM_BENCH_SIZES=",".join(map(str, sizes)))
+    cmd = ["cargo", "bench", "--bench", "step", "--", bench_filter, "--save-baseline", BASELINE]
+    log(f"\nRunning our bench: FUSED_OPTIM_BENCH_SIZES={env['FUSED_OPTIM_BENCH_SIZES']} "
+        + " ".join(f"'{c}'" if "|" in c else c for c in cmd))
+    started = time.time() - 1
+    subprocess.run(cmd, cwd=REPO, env=env, stdout=sys.stderr, check=True)
+    out, root = {}, criterion_dir()
+    for group in groups:
+        for backend in ids:
+            for n in sizes:
+                path = os.path.join(root, group, backend, str(n), BASELINE, "estimates.json")
+                if not os.path.exists(path) or os.path.getmtime(path) < started:
+                    continue  # not available on this CPU, or not written by this run
+                with open(path) as f:
+                    ns = json.load(f)[ARGS.estimate]["point_estimate"]
+                out[group, backend, n] = n / ns * 1e3
+    # Auto: the first candidate that ran (unavailable back-ends are not benched).
+    auto = next((b for b in backends if any(k[1] == b for k in out)), None)
+    for (group, backend, n), v in list(out.items()):
+        if backend == auto:
+            out[group, "auto", n] = v
+    return out, auto
+
+
+# ------------------------------------------------------------------------------------ report
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine_name():
+    for line in sh(["lscpu"]).splitlines():
+        if line.startswith("Model name:"):
+            name = line.split(":", 1)[1].strip()
+            fam = re.search(r"^CPU family:\s*(\d+)", sh(["lscpu"]), re.M)
+            mod = re.search(r"^Model:\s*(\d+)", sh(["lscpu"]), re.M)
+            if fam and mod:
+                name += f" (family {fam.group(1)}, model {mod.group(1)})"
+            return f"{name}, {os.cpu_count()} CPUs"
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+
+
+def fmt_rate(v):
+    if v is None:
+        return "—"
+    return f"{v:,.0f}".replace(",", " ") if v >= 100 else f"{v:.1f}"
+
+
+def fmt_ratio(a, b):
+    return "—" if a is None or b is None else f"{a / b:.2f}×"
+
+
+def fmt_pct(a, b):
+    return "—" if a is None or b is None else f"{100 * a / b:.0f} %"
+
+
+def tables(optimizers, sizes, py, rs, auto, header):
+    lines = list(header)
+    auto_name = f"ours ({auto})" if auto else "ours"
+    for group, cls, kwargs, _, _ in optimizers:
+        def get(src, col, n):
+            return src.get((group, col, n))
+
+        # (title, value per n); columns with no value at any n are left out.
+        cols = [
+            ("n", lambda n: str(n)),
+            (auto_name, lambda n: fmt_rate(get(rs, "auto", n))),
+            ("ours Scalar", lambda n: fmt_rate(get(rs, "Scalar", n))),
+            ("reference", lambda n: fmt_rate(get(rs, "reference", n))),
+            ("torch fused", lambda n: fmt_rate(get(py, "fused", n))),
+            ("torch default", lambda n: fmt_rate(get(py, "default", n))),
+            ("DeepSpeed", lambda n: fmt_rate(get(py, "deepspeed", n))),
+            ("ours/fused", lambda n: fmt_ratio(get(rs, "auto", n), get(py, "fused", n))),
+            ("ours/default", lambda n: fmt_ratio(get(rs, "auto", n), get(py, "default", n))),
+            ("ours/DS", lambda n: fmt_ratio(get(rs, "auto", n), get(py, "deepspeed", n))),
+            ("ours/ref", lambda n: fmt_pct(get(rs, "auto", n), get(rs, "reference", n))),
+            ("ours/Scalar", lambda n: fmt_ratio(get(rs, "auto", n), get(rs, "Scalar", n))),
+        ]
+        rows = [[f(n) for _, f in cols] for n in sizes]
+        keep = [i for i in range(len(cols)) if i == 0 or any(r[i] != "—" for r in rows)]
+        args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        lines += ["", f"### `{group}` — torch.optim.{cls}({args})", ""]
+        lines.append("| " + " | ".join(cols[i][0] for i in keep) + " |")
+        lines.append("|" + "|".join("---:" for _ in keep) + "|")
+        lines += ["| " + " | ".join(r[i] for i in keep) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    optimizers = [o for o in OPTIMIZERS if o[0] in ARGS.optimizers]
+    sizes = ARGS.sizes
+    t0 = time.time()
+    ds_cls, ds_reason, ds_version = (None, "no Adam/AdamW selected", None)
+    if any(o[4] for o in optimizers):
+        ds_cls, ds_reason, ds_version = load_deepspeed()
+        if ds_cls is None:
+            log(f"DeepSpeed skipped: {ds_reason}")
+    log(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); sizes {sizes}")
+    py = run_python(optimizers, sizes, ds_cls)
+    rs, auto = ({}, None)
+    if not ARGS.no_rust:
+        rs, auto = run_rust(optimizers, sizes)
+
+    commit = sh(["git", "rev-parse", "--short", "HEAD"])
+    dirty = " (with uncommitted changes)" if sh(["git", "status", "--porcelain", "-uno"]) else ""
+    rustflags = os.environ.get("RUSTFLAGS") or os.environ.get("CARGO_ENCODED_RUSTFLAGS")
+    cap = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "?")()
+    header = [
+        f"Machine: {machine_name()}; {platform.system()} {platform.release()}",
+        f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"took {(time.time() - t0) / 60:.1f} min; load average at the end "
+        + (" / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"),
+        f"torch {torch.__version__} (CPU capability {cap}), {ARGS.threads} thread(s); "
+        + (f"DeepSpeed {ds_version} (DeepSpeedCPUAdam, OMP_NUM_THREADS={ARGS.threads})"
+           if ds_version else f"DeepSpeed: not measured ({ds_reason})"),
+        (f"fused-optim {commit}{dirty}, {sh(['rustc', '--version'])}, "
+         f"RUSTFLAGS={rustflags or 'none (default build)'}, 1 thread, criterion {ARGS.estimate}"
+         if not ARGS.no_rust else "fused-optim: not run (--no-rust)"),
+        "",
+        "Melem/s (higher is better). ours = the back-end Backend::Auto picks"
+        + (f" ({auto})" if auto else "") + "; reference = same-traffic kernel "
+        "(ours/ref = % of what memory allows, meaningful once n is out of cache); torch default = foreach=False, single tensor.",
+    ]
+    if ARGS.threads > 1 and not ARGS.no_rust:
+        header.append(f"Ratios are ours on 1 thread against torch and DeepSpeed on {ARGS.threads}.")
+    text = tables(optimizers, sizes, py, rs, auto, header)
+    print(text)
+    if ARGS.markdown:
+        with open(ARGS.markdown, "w") as f:
+            f.write(text)
+        log(f"wrote {ARGS.markdown}")
+
+
+if __name__ == "__main__":
+    main()
