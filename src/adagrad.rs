@@ -1,7 +1,7 @@
 //! Adagrad with learning-rate decay and L2 weight decay.
 
 use crate::optimizer::{
-    self, Optimizer, f32_of, flag, grad_sign, non_negative, sealed, specialize,
+    self, GradIn, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -64,7 +64,7 @@ impl Default for Adagrad {
 const L2: u8 = 1;
 
 struct AdagradStep<const F: u8> {
-    sign: f32,
+    grad: GradIn,
     weight_decay: f32,
     neg_clr: f32,
     eps: f32,
@@ -73,7 +73,7 @@ struct AdagradStep<const F: u8> {
 impl<const F: u8> Update for AdagradStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = g * L::splat(self.sign);
+        let mut g = self.grad.apply(g);
         if F & L2 != 0 {
             g = g + L::splat(self.weight_decay) * p;
         }
@@ -92,6 +92,7 @@ impl sealed::Apply for Adagrad {
         &self,
         backend: Backend,
         t: u64,
+        prescale: Prescale,
         params: &mut [f32],
         grads: &[f32],
         planes: &mut [&mut [f32]],
@@ -100,7 +101,7 @@ impl sealed::Apply for Adagrad {
         let flags = flag(self.weight_decay != 0.0, L2);
         specialize!(flags, bits = 1, |F| {
             let step = AdagradStep::<F> {
-                sign: grad_sign(self.maximize),
+                grad: GradIn::new(prescale, self.maximize),
                 weight_decay: f32_of(self.weight_decay),
                 neg_clr: f32_of(-clr),
                 eps: f32_of(self.eps),

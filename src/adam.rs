@@ -1,7 +1,8 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
 use crate::optimizer::{
-    self, Lerp, Optimizer, f32_of, flag, grad_sign, non_negative, sealed, specialize, unit_interval,
+    self, GradIn, Lerp, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize,
+    unit_interval,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -84,7 +85,7 @@ const DECOUPLED: u8 = 4;
 const LERP_HIGH: u8 = 8;
 
 struct AdamStep<const F: u8> {
-    sign: f32,
+    grad: GradIn,
     weight_decay: f32,
     decay: f32,
     exp_avg: Lerp,
@@ -98,7 +99,7 @@ struct AdamStep<const F: u8> {
 impl<const F: u8> Update for AdamStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = g * L::splat(self.sign);
+        let mut g = self.grad.apply(g);
         let mut p = p;
         if F & DECOUPLED != 0 {
             p = p * L::splat(self.decay);
@@ -127,6 +128,7 @@ impl sealed::Apply for Adam {
         &self,
         backend: Backend,
         t: u64,
+        prescale: Prescale,
         params: &mut [f32],
         grads: &[f32],
         planes: &mut [&mut [f32]],
@@ -143,7 +145,7 @@ impl sealed::Apply for Adam {
             | flag(exp_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 4, |F| {
             let step = AdamStep::<F> {
-                sign: grad_sign(self.maximize),
+                grad: GradIn::new(prescale, self.maximize),
                 weight_decay: f32_of(self.weight_decay),
                 decay: f32_of(1.0 - self.lr * self.weight_decay),
                 exp_avg,

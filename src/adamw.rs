@@ -1,6 +1,6 @@
 //! AdamW: Adam with decoupled weight decay.
 
-use crate::optimizer::{Optimizer, sealed};
+use crate::optimizer::{Optimizer, Prescale, sealed};
 use crate::{Adam, Backend, Error};
 
 /// AdamW, as `torch.optim.AdamW`: [`Adam`] with decoupled weight decay, default `1e-2`.
@@ -77,11 +77,12 @@ impl sealed::Apply for AdamW {
         &self,
         backend: Backend,
         t: u64,
+        prescale: Prescale,
         params: &mut [f32],
         grads: &[f32],
         planes: &mut [&mut [f32]],
     ) {
-        Adam::from(*self).apply(backend, t, params, grads, planes);
+        Adam::from(*self).apply(backend, t, prescale, params, grads, planes);
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Backend, Error};
 pub(crate) const MAX_PLANES: usize = 4;
 
 pub(crate) mod sealed {
+    use super::Prescale;
     use crate::Backend;
 
     /// What each optimizer file implements; not nameable outside the crate.
@@ -25,11 +26,13 @@ pub(crate) mod sealed {
 
         /// One step. Everything has been validated: hyper-parameters, `t >= 1`, the back-end,
         /// `grads.len() == params.len()`, and `planes` has exactly `state_planes()` slices of
-        /// `params.len()` each.
+        /// `params.len()` each. `prescale` is what the gradients are multiplied by first
+        /// (loss-scale unscaling and gradient clipping; [`Prescale::NONE`] for a plain step).
         fn apply(
             &self,
             backend: Backend,
             t: u64,
+            prescale: Prescale,
             params: &mut [f32],
             grads: &[f32],
             planes: &mut [&mut [f32]],
@@ -139,7 +142,7 @@ pub trait Optimizer: sealed::Apply + core::fmt::Debug + Send + Sync {
         let k = self.state_planes();
         expect_len("state", state.len(), k * params.len())?;
         let mut planes = split_planes(state, params.len());
-        self.apply(backend, t, params, grads, &mut planes[..k]);
+        self.apply(backend, t, Prescale::NONE, params, grads, &mut planes[..k]);
         Ok(())
     }
 
@@ -160,7 +163,7 @@ pub trait Optimizer: sealed::Apply + core::fmt::Debug + Send + Sync {
         let k = self.state_planes();
         expect_len("state", state.len(), k * params.len())?;
         let planes = split_planes(state, params.len());
-        crate::parallel::step(self, backend, t, params, grads, planes, k);
+        crate::parallel::step(self, backend, t, Prescale::NONE, params, grads, planes);
         Ok(())
     }
 
@@ -199,7 +202,7 @@ pub trait Optimizer: sealed::Apply + core::fmt::Debug + Send + Sync {
         for plane in planes.iter() {
             expect_len("state plane", plane.len(), params.len())?;
         }
-        self.apply(backend, t, params, grads, planes);
+        self.apply(backend, t, Prescale::NONE, params, grads, planes);
         Ok(())
     }
 }
@@ -301,10 +304,56 @@ pub(crate) fn f32_of(x: f64) -> f32 {
     x as f32
 }
 
-/// `maximize` as a factor: the gradient is multiplied by it (exactly `-g` or `g`).
-#[inline]
-pub(crate) fn grad_sign(maximize: bool) -> f32 {
-    if maximize { -1.0 } else { 1.0 }
+/// What the gradients are multiplied by before an optimizer sees them: the inverse of a
+/// mixed-precision loss scale, then a global-norm clipping coefficient (each `1.0` when
+/// unused), in that order, as `GradScaler.unscale_` and `clip_grad_norm_` would in separate
+/// passes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prescale {
+    /// `1 / loss_scale`, as `GradScaler` computes it (in `f64`, rounded to `f32`).
+    pub(crate) unscale: f32,
+    /// The clipping coefficient, at most 1.
+    pub(crate) clip: f32,
+}
+
+impl Prescale {
+    /// No unscaling, no clipping.
+    pub(crate) const NONE: Prescale = Prescale {
+        unscale: 1.0,
+        clip: 1.0,
+    };
+}
+
+/// The gradient an optimizer's update works on, prepared once per call:
+/// `g ← ((g · unscale) · clip)`, negated if `maximize`.
+///
+/// It costs two multiplications per element and gives exactly the bits of unscaling,
+/// clipping and negating in three passes: multiplying by `±clip` is `±` the product with
+/// `clip`, exactly, and multiplying by 1 changes nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GradIn {
+    unscale: f32,
+    clip_sign: f32,
+}
+
+impl GradIn {
+    /// The gradient transform for `prescale` and `maximize`.
+    pub(crate) fn new(prescale: Prescale, maximize: bool) -> Self {
+        GradIn {
+            unscale: prescale.unscale,
+            clip_sign: if maximize {
+                -prescale.clip
+            } else {
+                prescale.clip
+            },
+        }
+    }
+
+    /// The gradient the update uses.
+    #[inline(always)]
+    pub(crate) fn apply<L: Lane>(self, g: L) -> L {
+        (g * L::splat(self.unscale)) * L::splat(self.clip_sign)
+    }
 }
 
 /// PyTorch's `lerp_(end, weight)` on CPU, without its fused multiply-add:

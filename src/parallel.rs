@@ -1,7 +1,8 @@
 //! One step split across rayon's threads (feature `rayon`).
 
 use crate::Backend;
-use crate::optimizer::{MAX_PLANES, sealed::Apply};
+use crate::Optimizer;
+use crate::optimizer::{MAX_PLANES, Prescale};
 
 /// Pieces are not split below this many elements (a few hundred KiB per stream).
 const GRAIN: usize = 1 << 15;
@@ -9,20 +10,21 @@ const GRAIN: usize = 1 << 15;
 /// Split points are multiples of this, so every piece but the last runs whole vectors only.
 const ALIGN: usize = 64;
 
-/// Steps `params` (with the first `k` of `planes`) by halving it until pieces are at most
+/// Steps `params` (with the optimizer's planes, the first of `planes`) by halving it until pieces are at most
 /// [`GRAIN`] long and running the halves with `rayon::join`. Everything is validated.
-pub(crate) fn step<O: Apply + Sync + ?Sized>(
+pub(crate) fn step<O: Optimizer + ?Sized>(
     optimizer: &O,
     backend: Backend,
     t: u64,
+    prescale: Prescale,
     params: &mut [f32],
     grads: &[f32],
     mut planes: [&mut [f32]; MAX_PLANES],
-    k: usize,
 ) {
     let n = params.len();
+    let k = optimizer.state_planes();
     if n <= GRAIN {
-        optimizer.apply(backend, t, params, grads, &mut planes[..k]);
+        optimizer.apply(backend, t, prescale, params, grads, &mut planes[..k]);
         return;
     }
     let mid = (n / 2).next_multiple_of(ALIGN).min(n);
@@ -34,7 +36,7 @@ pub(crate) fn step<O: Apply + Sync + ?Sized>(
         (*l, *r) = plane.split_at_mut(mid);
     }
     rayon::join(
-        || step(optimizer, backend, t, p0, g0, left, k),
-        || step(optimizer, backend, t, p1, g1, right, k),
+        || step(optimizer, backend, t, prescale, p0, g0, left),
+        || step(optimizer, backend, t, prescale, p1, g1, right),
     );
 }

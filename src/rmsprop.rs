@@ -1,7 +1,7 @@
 //! RMSprop, plain or centered, with optional momentum and L2 weight decay.
 
 use crate::optimizer::{
-    self, Lerp, Optimizer, f32_of, flag, grad_sign, non_negative, sealed, specialize,
+    self, GradIn, Lerp, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -79,7 +79,7 @@ const L2: u8 = 4;
 const LERP_HIGH: u8 = 8;
 
 struct RmsPropStep<const F: u8> {
-    sign: f32,
+    grad: GradIn,
     weight_decay: f32,
     alpha: f32,
     one_minus_alpha: f32,
@@ -92,7 +92,7 @@ struct RmsPropStep<const F: u8> {
 impl<const F: u8> Update for RmsPropStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = g * L::splat(self.sign);
+        let mut g = self.grad.apply(g);
         if F & L2 != 0 {
             g = g + L::splat(self.weight_decay) * p;
         }
@@ -122,6 +122,7 @@ impl sealed::Apply for RmsProp {
         &self,
         backend: Backend,
         _t: u64,
+        prescale: Prescale,
         params: &mut [f32],
         grads: &[f32],
         planes: &mut [&mut [f32]],
@@ -133,7 +134,7 @@ impl sealed::Apply for RmsProp {
             | flag(self.centered && grad_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 4, |F| {
             let step = RmsPropStep::<F> {
-                sign: grad_sign(self.maximize),
+                grad: GradIn::new(prescale, self.maximize),
                 weight_decay: f32_of(self.weight_decay),
                 alpha: f32_of(self.alpha),
                 one_minus_alpha: f32_of(1.0 - self.alpha),

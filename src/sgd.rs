@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay.
 
 use crate::optimizer::{
-    self, Optimizer, f32_of, finite, flag, grad_sign, non_negative, sealed, specialize,
+    self, GradIn, Optimizer, Prescale, f32_of, finite, flag, non_negative, sealed, specialize,
 };
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
@@ -81,7 +81,7 @@ const L2: u8 = 8;
 
 /// The per-call scalars; `F` holds the option flags.
 struct SgdStep<const F: u8> {
-    sign: f32,
+    grad: GradIn,
     weight_decay: f32,
     momentum: f32,
     one_minus_dampening: f32,
@@ -91,7 +91,7 @@ struct SgdStep<const F: u8> {
 impl<const F: u8> Update for SgdStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = g * L::splat(self.sign);
+        let mut g = self.grad.apply(g);
         if F & L2 != 0 {
             g = g + L::splat(self.weight_decay) * p;
         }
@@ -117,6 +117,7 @@ impl sealed::Apply for Sgd {
         &self,
         backend: Backend,
         t: u64,
+        prescale: Prescale,
         params: &mut [f32],
         grads: &[f32],
         planes: &mut [&mut [f32]],
@@ -127,7 +128,7 @@ impl sealed::Apply for Sgd {
             | flag(self.weight_decay != 0.0, L2);
         specialize!(flags, bits = 4, |F| {
             let step = SgdStep::<F> {
-                sign: grad_sign(self.maximize),
+                grad: GradIn::new(prescale, self.maximize),
                 weight_decay: f32_of(self.weight_decay),
                 momentum: f32_of(self.momentum),
                 one_minus_dampening: f32_of(1.0 - self.dampening),

@@ -15,11 +15,12 @@
 //!
 //! # Why every path gives the same bits
 //!
-//! The lane operations are `+ - * /`, `sqrt`, negation and a comparison-based `max`. IEEE 754
-//! defines the first six as exact or correctly rounded and every back-end implements them that
-//! way, so a lane computes exactly what `f32` computes element by element. `max` is defined
-//! here once (NaN-propagating, ties resolved the same way) and built from comparisons, not
-//! from the instructions, whose NaN and signed-zero rules differ between ISAs. No fused multiply-add and no approximate reciprocal is used.
+//! The lane operations are `+ - * /`, `sqrt`, negation, `abs`, ordered comparisons with
+//! `select`, and comparison-based `max`/`min`. IEEE 754 defines the arithmetic as exact or
+//! correctly rounded and every back-end implements it that way, so a lane computes exactly
+//! what `f32` computes element by element. `max`/`min` are defined here once (as
+//! `torch.maximum`/`torch.minimum`: NaN-propagating, the first operand on ties) and built from
+//! comparisons, not from the instructions, whose NaN and signed-zero rules differ between ISAs. No fused multiply-add and no approximate reciprocal is used.
 //! Only the payload of a NaN may differ between paths; NaN-ness never does.
 
 mod portable;
@@ -57,6 +58,33 @@ pub(crate) trait Lane:
 
     /// Correctly rounded square root (NaN for negative input).
     fn sqrt(self) -> Self;
+
+    /// A per-lane condition, from a comparison; consumed by [`Lane::select`].
+    type Mask: Copy;
+
+    // `lt` to `min` serve the element-wise optimizers built on comparisons (Rprop, Adamax,
+    // Lion); until those land only the tests below use them.
+
+    /// `self < rhs`, lane by lane (false where either is NaN).
+    #[allow(dead_code)]
+    fn lt(self, rhs: Self) -> Self::Mask;
+
+    /// `self > rhs`, lane by lane (false where either is NaN).
+    #[allow(dead_code)]
+    fn gt(self, rhs: Self) -> Self::Mask;
+
+    /// `if mask { if_true } else { if_false }`, lane by lane.
+    #[allow(dead_code)]
+    fn select(mask: Self::Mask, if_true: Self, if_false: Self) -> Self;
+
+    /// Absolute value: the sign bit cleared (NaN stays NaN).
+    #[allow(dead_code)]
+    fn abs(self) -> Self;
+
+    /// `if rhs.is_nan() || rhs < self { rhs } else { self }`, lane by lane: `torch.minimum`
+    /// (NaN-propagating; `self` on ties).
+    #[allow(dead_code)]
+    fn min(self, rhs: Self) -> Self;
 
     /// `if rhs.is_nan() || self < rhs { rhs } else { self }`, lane by lane: `torch.maximum`,
     /// NaN-propagating (a NaN in either operand gives NaN), and `self` on ties, so
@@ -215,5 +243,90 @@ fn walk_range<L: Lane, U: Update, const K: usize>(
             value.store(&mut plane[i..]);
         }
         i += L::LANES;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use std::vec::Vec;
+
+    /// Uses every lane operation on (param, grad, state) and writes results into all three.
+    struct Probe;
+
+    impl Update for Probe {
+        fn update<L: Lane>(&self, p: L, g: L, s: &mut [L]) -> L {
+            let picked = L::select(p.lt(g), p.abs(), g.min(p));
+            s[0] = L::select(p.gt(g), p.max(g), (-s[0]).sqrt());
+            s[1] = p.min(g) + p.max(g) * (p / g) - g.abs();
+            picked
+        }
+    }
+
+    const SPECIAL: [f32; 14] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.5,
+        -3.5,
+        f32::NAN,
+        -f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::MIN_POSITIVE / 8.0,
+        -f32::MIN_POSITIVE / 8.0,
+        f32::MAX,
+        f32::MIN,
+    ];
+
+    fn same(a: f32, b: f32) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
+    /// Every operation, on every pair of special values (ties, ±0, NaN of either sign,
+    /// infinities, subnormals), gives the scalar lane's bits on every back-end.
+    #[test]
+    fn every_lane_operation_matches_scalar_on_special_values() {
+        let n = SPECIAL.len() * SPECIAL.len();
+        let params: Vec<f32> = (0..n).map(|i| SPECIAL[i / SPECIAL.len()]).collect();
+        let grads: Vec<f32> = (0..n).map(|i| SPECIAL[i % SPECIAL.len()]).collect();
+        let state: Vec<f32> = (0..2 * n)
+            .map(|i| SPECIAL[(i * 7) % SPECIAL.len()])
+            .collect();
+        let run_on = |backend: Backend| {
+            let (mut p, mut s) = (params.clone(), state.clone());
+            let (s0, s1) = s.split_at_mut(n);
+            run(backend, &Probe, &mut p, &grads, [s0, s1]);
+            (p, s)
+        };
+        let (p0, s0) = run_on(Backend::Scalar);
+        // The scalar reference itself follows torch.minimum / torch.maximum.
+        assert_eq!(<f32 as Lane>::min(0.0, -0.0).to_bits(), 0.0f32.to_bits());
+        assert_eq!(<f32 as Lane>::min(-0.0, 0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(<f32 as Lane>::max(-0.0, 0.0).to_bits(), (-0.0f32).to_bits());
+        assert!(<f32 as Lane>::min(1.0, f32::NAN).is_nan());
+        assert!(<f32 as Lane>::max(f32::NAN, 1.0).is_nan());
+        for backend in Backend::all().into_iter().filter(|b| b.is_available()) {
+            let (p1, s1) = run_on(backend);
+            for i in 0..n {
+                assert!(
+                    same(p0[i], p1[i]),
+                    "{backend:?}: param {i}: {} vs {}",
+                    p0[i],
+                    p1[i]
+                );
+            }
+            for i in 0..2 * n {
+                assert!(
+                    same(s0[i], s1[i]),
+                    "{backend:?}: state {i}: {} vs {}",
+                    s0[i],
+                    s1[i]
+                );
+            }
+        }
     }
 }

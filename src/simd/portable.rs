@@ -47,6 +47,34 @@ mod vector {
             Vector::sqrt(self)
         }
 
+        /// All-ones lanes where true, as `wide`'s comparisons return.
+        type Mask = Vector;
+
+        #[inline(always)]
+        fn lt(self, rhs: Self) -> Vector {
+            self.simd_lt(rhs)
+        }
+
+        #[inline(always)]
+        fn gt(self, rhs: Self) -> Vector {
+            self.simd_gt(rhs)
+        }
+
+        #[inline(always)]
+        fn select(mask: Vector, if_true: Self, if_false: Self) -> Self {
+            mask.select(if_true, if_false)
+        }
+
+        #[inline(always)]
+        fn abs(self) -> Self {
+            Vector::abs(self)
+        }
+
+        #[inline(always)]
+        fn min(self, rhs: Self) -> Self {
+            (rhs.is_nan() | rhs.simd_lt(self)).select(rhs, self)
+        }
+
         #[inline(always)]
         fn max(self, rhs: Self) -> Self {
             (rhs.is_nan() | self.simd_lt(rhs)).select(rhs, self)

@@ -25,6 +25,37 @@ impl Lane for f32 {
         libm::sqrtf(self)
     }
 
+    type Mask = bool;
+
+    #[inline(always)]
+    fn lt(self, rhs: Self) -> bool {
+        self < rhs
+    }
+
+    #[inline(always)]
+    fn gt(self, rhs: Self) -> bool {
+        self > rhs
+    }
+
+    #[inline(always)]
+    fn select(mask: bool, if_true: Self, if_false: Self) -> Self {
+        if mask { if_true } else { if_false }
+    }
+
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32::from_bits(self.to_bits() & 0x7fff_ffff)
+    }
+
+    #[inline(always)]
+    fn min(self, rhs: Self) -> Self {
+        if rhs.is_nan() || rhs < self {
+            rhs
+        } else {
+            self
+        }
+    }
+
     #[inline(always)]
     fn max(self, rhs: Self) -> Self {
         if rhs.is_nan() || self < rhs {

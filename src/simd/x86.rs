@@ -88,6 +88,43 @@ impl Neg for Avx512 {
 impl Lane for Avx2 {
     const LANES: usize = 8;
 
+    /// All-ones lanes where true.
+    type Mask = __m256;
+
+    #[inline(always)]
+    fn lt(self, rhs: Self) -> __m256 {
+        // SAFETY: a value of this type proves the CPU has AVX2.
+        unsafe { _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, rhs.0) }
+    }
+
+    #[inline(always)]
+    fn gt(self, rhs: Self) -> __m256 {
+        // SAFETY: a value of this type proves the CPU has AVX2.
+        unsafe { _mm256_cmp_ps::<_CMP_GT_OQ>(self.0, rhs.0) }
+    }
+
+    #[inline(always)]
+    fn select(mask: __m256, if_true: Self, if_false: Self) -> Self {
+        // SAFETY: the operands are values of this type, which prove the CPU has AVX2.
+        Avx2(unsafe { _mm256_blendv_ps(if_false.0, if_true.0, mask) })
+    }
+
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: a value of this type proves the CPU has AVX2.
+        Avx2(unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), self.0) })
+    }
+
+    #[inline(always)]
+    fn min(self, rhs: Self) -> Self {
+        // SAFETY: a value of this type proves the CPU has AVX2.
+        Avx2(unsafe {
+            let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(rhs.0, rhs.0);
+            let less = _mm256_cmp_ps::<_CMP_LT_OQ>(rhs.0, self.0);
+            _mm256_blendv_ps(self.0, rhs.0, _mm256_or_ps(nan, less))
+        })
+    }
+
     #[inline(always)]
     fn splat(x: f32) -> Self {
         // SAFETY: only called where AVX2 was detected (module docs).
@@ -129,6 +166,43 @@ impl Lane for Avx2 {
 
 impl Lane for Avx512 {
     const LANES: usize = 16;
+
+    /// One bit per lane.
+    type Mask = __mmask16;
+
+    #[inline(always)]
+    fn lt(self, rhs: Self) -> __mmask16 {
+        // SAFETY: a value of this type proves the CPU has AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, rhs.0) }
+    }
+
+    #[inline(always)]
+    fn gt(self, rhs: Self) -> __mmask16 {
+        // SAFETY: a value of this type proves the CPU has AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GT_OQ>(self.0, rhs.0) }
+    }
+
+    #[inline(always)]
+    fn select(mask: __mmask16, if_true: Self, if_false: Self) -> Self {
+        // SAFETY: the operands are values of this type, which prove the CPU has AVX-512F.
+        Avx512(unsafe { _mm512_mask_blend_ps(mask, if_false.0, if_true.0) })
+    }
+
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: a value of this type proves the CPU has AVX-512F.
+        Avx512(unsafe { _mm512_abs_ps(self.0) })
+    }
+
+    #[inline(always)]
+    fn min(self, rhs: Self) -> Self {
+        // SAFETY: a value of this type proves the CPU has AVX-512F.
+        Avx512(unsafe {
+            let take_rhs = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(rhs.0, rhs.0)
+                | _mm512_cmp_ps_mask::<_CMP_LT_OQ>(rhs.0, self.0);
+            _mm512_mask_blend_ps(take_rhs, self.0, rhs.0)
+        })
+    }
 
     #[inline(always)]
     fn splat(x: f32) -> Self {
