@@ -84,7 +84,9 @@ mod error;
 mod optimizer;
 #[cfg(feature = "rayon")]
 mod parallel;
+pub mod pipeline;
 mod rmsprop;
+pub mod schedule;
 mod sgd;
 mod simd;
 

@@ -209,7 +209,7 @@ pub trait Optimizer: sealed::Apply + core::fmt::Debug + Send + Sync {
 
 /// Cuts a planar state buffer into its planes of `n` (the slots past the last plane, or all
 /// of them when `n == 0`, stay empty).
-fn split_planes(state: &mut [f32], n: usize) -> [&mut [f32]; MAX_PLANES] {
+pub(crate) fn split_planes(state: &mut [f32], n: usize) -> [&mut [f32]; MAX_PLANES] {
     let mut planes: [&mut [f32]; MAX_PLANES] = Default::default();
     if n > 0 {
         for (slot, plane) in planes.iter_mut().zip(state.chunks_exact_mut(n)) {
@@ -220,7 +220,7 @@ fn split_planes(state: &mut [f32], n: usize) -> [&mut [f32]; MAX_PLANES] {
 }
 
 /// The checks every step makes, in one place.
-fn check_call<O: Optimizer + ?Sized>(
+pub(crate) fn check_call<O: Optimizer + ?Sized>(
     optimizer: &O,
     backend: Backend,
     t: u64,
@@ -235,7 +235,7 @@ fn check_call<O: Optimizer + ?Sized>(
     backend.check()
 }
 
-fn expect_len(what: &'static str, found: usize, expected: usize) -> Result<(), Error> {
+pub(crate) fn expect_len(what: &'static str, found: usize, expected: usize) -> Result<(), Error> {
     if found == expected {
         Ok(())
     } else {
