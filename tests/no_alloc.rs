@@ -88,3 +88,48 @@ fn steps_allocate_nothing() {
         assert_eq!(allocations(), before, "{any:?} step_planes");
     }
 }
+
+/// The pipeline's norm pass, skip decision and multi-group step allocate nothing either.
+#[test]
+fn pipeline_steps_allocate_nothing() {
+    use fused_optim::pipeline::{GradPipeline, Group};
+    let opt = fused_optim::Adam::default();
+    let (mut a, mut b) = (pseudo_random(100, 1), pseudo_random(37, 2));
+    let (ga, mut gb) = (pseudo_random(100, 3), pseudo_random(37, 4));
+    let (mut sa, mut sb) = (initial_state(&opt, 100), initial_state(&opt, 37));
+    let pipeline = GradPipeline {
+        grad_scale: 8.0,
+        max_norm: Some(0.1),
+        skip_non_finite: true,
+    };
+    let before = allocations();
+    let mut groups = [
+        Group {
+            params: &mut a,
+            grads: &ga,
+            state: &mut sa,
+        },
+        Group {
+            params: &mut b,
+            grads: &gb,
+            state: &mut sb,
+        },
+    ];
+    assert!(pipeline.step(&opt, 1, &mut groups).unwrap().stepped);
+    assert_eq!(allocations(), before);
+    gb[5] = f32::NAN;
+    let mut groups = [
+        Group {
+            params: &mut a,
+            grads: &ga,
+            state: &mut sa,
+        },
+        Group {
+            params: &mut b,
+            grads: &gb,
+            state: &mut sb,
+        },
+    ];
+    assert!(!pipeline.step(&opt, 2, &mut groups).unwrap().stepped);
+    assert_eq!(allocations(), before);
+}
