@@ -300,7 +300,9 @@ fn bad_calls_write_nothing() {
         skip_non_finite: true,
         ..GradPipeline::default()
     };
-    let cases: Vec<(GradPipeline, u64, Option<(usize, usize)>)> = vec![
+    // (settings, t, state of group .0 shortened by .1 floats)
+    type Case = (GradPipeline, u64, Option<(usize, usize)>);
+    let cases: Vec<Case> = vec![
         (
             GradPipeline {
                 grad_scale: 0.0,
