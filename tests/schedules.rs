@@ -646,6 +646,40 @@ fn zero_lengths_never_divide() {
     assert_eq!(wc.lr(4), 0.25);
 }
 
+/// Cases proptest once found (their properties now state the rounding they allow).
+#[test]
+fn rounding_regressions() {
+    // The closed form's epoch 0 is eta_min + (base_lr − eta_min): an ulp of eta_min away.
+    let cos = CosineAnnealingLr {
+        base_lr: 8.013299795797881e-5,
+        t_max: 1,
+        eta_min: 0.6465944565739045,
+    };
+    assert_ne!(cos.lr(0), cos.base_lr);
+    assert!((cos.lr(0) - cos.base_lr).abs() <= f64::EPSILON * cos.eta_min);
+    // PyTorch's closed form would end this ramp on a tiny negative rate; the crate ends on 0.
+    let lin = LinearLr {
+        base_lr: 1e-8,
+        start_factor: 0.96875,
+        end_factor: 0.0,
+        total_iters: 6368840355127948,
+    };
+    let torch_end = 0.96875 + (0.0 - 0.96875) * 6368840355127948.0 / 6368840355127948.0;
+    assert!(torch_end < 0.0);
+    assert_eq!(lin.lr(lin.total_iters), 0.0);
+    assert!(lin.lr(lin.total_iters - 1) >= 0.0);
+    // The join of the warm-up and the cosine, with eta_min far above base_lr.
+    let wc = WarmupCosine {
+        base_lr: 0.38485472882615784,
+        warmup: 1000,
+        start_factor: 0.999999999996362,
+        total: 1001,
+        eta_min: 40.324193910114,
+    };
+    assert!(wc.lr(999) > wc.lr(1000));
+    assert!(wc.lr(999) - wc.lr(1000) <= 2.0 * f64::EPSILON * wc.eta_min);
+}
+
 #[test]
 fn one_cycle_phases() {
     let s = OneCycleLr::new(1.0, 100);
