@@ -30,6 +30,7 @@
 //! | [`RmsProp`] | `torch.optim.RMSprop` | `square_avg`, (`momentum_buffer`), (`grad_avg`) |
 //! | [`Adam`] | `torch.optim.Adam` | `exp_avg`, `exp_avg_sq`, (`max_exp_avg_sq`) |
 //! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
+//! | [`Adamax`] | `torch.optim.Adamax` | `exp_avg`, `exp_inf` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -79,6 +80,7 @@ extern crate std;
 
 mod adagrad;
 mod adam;
+mod adamax;
 mod adamw;
 mod error;
 mod optimizer;
@@ -97,6 +99,7 @@ struct ReadmeDoctests;
 
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use error::Error;
 pub use optimizer::Optimizer;
