@@ -31,6 +31,7 @@
 //! | [`Adam`] | `torch.optim.Adam` | `exp_avg`, `exp_avg_sq`, (`max_exp_avg_sq`) |
 //! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
 //! | [`Adamax`] | `torch.optim.Adamax` | `exp_avg`, `exp_inf` |
+//! | [`NAdam`] | `torch.optim.NAdam` | `exp_avg`, `exp_avg_sq` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -83,6 +84,7 @@ mod adam;
 mod adamax;
 mod adamw;
 mod error;
+mod nadam;
 mod optimizer;
 #[cfg(feature = "rayon")]
 mod parallel;
@@ -102,6 +104,7 @@ pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use error::Error;
+pub use nadam::NAdam;
 pub use optimizer::Optimizer;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
