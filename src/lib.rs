@@ -32,6 +32,7 @@
 //! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
 //! | [`Adamax`] | `torch.optim.Adamax` | `exp_avg`, `exp_inf` |
 //! | [`NAdam`] | `torch.optim.NAdam` | `exp_avg`, `exp_avg_sq` |
+//! | [`RAdam`] | `torch.optim.RAdam` | `exp_avg`, `exp_avg_sq` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -89,6 +90,7 @@ mod optimizer;
 #[cfg(feature = "rayon")]
 mod parallel;
 pub mod pipeline;
+mod radam;
 mod rmsprop;
 pub mod schedule;
 mod sgd;
@@ -106,6 +108,7 @@ pub use adamw::AdamW;
 pub use error::Error;
 pub use nadam::NAdam;
 pub use optimizer::Optimizer;
+pub use radam::RAdam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 pub use simd::Backend;
