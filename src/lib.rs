@@ -33,6 +33,7 @@
 //! | [`Adamax`] | `torch.optim.Adamax` | `exp_avg`, `exp_inf` |
 //! | [`NAdam`] | `torch.optim.NAdam` | `exp_avg`, `exp_avg_sq` |
 //! | [`RAdam`] | `torch.optim.RAdam` | `exp_avg`, `exp_avg_sq` |
+//! | [`Adadelta`] | `torch.optim.Adadelta` | `square_avg`, `acc_delta` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -80,6 +81,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
@@ -101,6 +103,7 @@ mod simd;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamax::Adamax;
