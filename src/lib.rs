@@ -34,6 +34,7 @@
 //! | [`NAdam`] | `torch.optim.NAdam` | `exp_avg`, `exp_avg_sq` |
 //! | [`RAdam`] | `torch.optim.RAdam` | `exp_avg`, `exp_avg_sq` |
 //! | [`Adadelta`] | `torch.optim.Adadelta` | `square_avg`, `acc_delta` |
+//! | [`Rprop`] | `torch.optim.Rprop` | `prev`, `step_size` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -94,6 +95,7 @@ mod parallel;
 pub mod pipeline;
 mod radam;
 mod rmsprop;
+mod rprop;
 pub mod schedule;
 mod sgd;
 mod simd;
@@ -113,5 +115,6 @@ pub use nadam::NAdam;
 pub use optimizer::Optimizer;
 pub use radam::RAdam;
 pub use rmsprop::RmsProp;
+pub use rprop::Rprop;
 pub use sgd::Sgd;
 pub use simd::Backend;

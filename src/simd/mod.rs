@@ -62,28 +62,20 @@ pub(crate) trait Lane:
     /// A per-lane condition, from a comparison; consumed by [`Lane::select`].
     type Mask: Copy;
 
-    // `lt` to `min` serve the element-wise optimizers built on comparisons (Rprop, Adamax,
-    // Lion); until those land only the tests below use them.
-
     /// `self < rhs`, lane by lane (false where either is NaN).
-    #[allow(dead_code)]
     fn lt(self, rhs: Self) -> Self::Mask;
 
     /// `self > rhs`, lane by lane (false where either is NaN).
-    #[allow(dead_code)]
     fn gt(self, rhs: Self) -> Self::Mask;
 
     /// `if mask { if_true } else { if_false }`, lane by lane.
-    #[allow(dead_code)]
     fn select(mask: Self::Mask, if_true: Self, if_false: Self) -> Self;
 
     /// Absolute value: the sign bit cleared (NaN stays NaN).
-    #[allow(dead_code)]
     fn abs(self) -> Self;
 
     /// `if rhs.is_nan() || rhs < self { rhs } else { self }`, lane by lane: `torch.minimum`
     /// (NaN-propagating; `self` on ties).
-    #[allow(dead_code)]
     fn min(self, rhs: Self) -> Self;
 
     /// `if rhs.is_nan() || self < rhs { rhs } else { self }`, lane by lane: `torch.maximum`,
