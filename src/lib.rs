@@ -35,6 +35,7 @@
 //! | [`RAdam`] | `torch.optim.RAdam` | `exp_avg`, `exp_avg_sq` |
 //! | [`Adadelta`] | `torch.optim.Adadelta` | `square_avg`, `acc_delta` |
 //! | [`Rprop`] | `torch.optim.Rprop` | `prev`, `step_size` |
+//! | [`Asgd`] | `torch.optim.ASGD` | `ax` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -87,6 +88,7 @@ mod adagrad;
 mod adam;
 mod adamax;
 mod adamw;
+mod asgd;
 mod error;
 mod nadam;
 mod optimizer;
@@ -110,6 +112,7 @@ pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamax::Adamax;
 pub use adamw::AdamW;
+pub use asgd::Asgd;
 pub use error::Error;
 pub use nadam::NAdam;
 pub use optimizer::Optimizer;
