@@ -36,6 +36,7 @@
 //! | [`Adadelta`] | `torch.optim.Adadelta` | `square_avg`, `acc_delta` |
 //! | [`Rprop`] | `torch.optim.Rprop` | `prev`, `step_size` |
 //! | [`Asgd`] | `torch.optim.ASGD` | `ax` |
+//! | [`Lion`] | optax's `lion` (PyTorch has none) | `exp_avg` |
 //!
 //! Planes in parentheses exist only with the option that needs them (momentum, centered,
 //! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
@@ -67,6 +68,9 @@
 //! and state and leave every other element untouched. A NaN gradient makes the element's
 //! parameter and the state values it updates NaN; an infinite one sends SGD's parameter to
 //! ∓infinity and makes Adagrad's, RMSprop's and Adam's parameter NaN (their update is ∞/∞).
+//! Each type's documentation states its outcome: the optimizers that use only the gradient's
+//! sign ([`Rprop`], [`Lion`]) take a finite step for an infinite gradient, and [`Rprop`]
+//! leaves the parameter unchanged for a NaN one (`torch.sign(NaN) = 0`).
 //! Callers that want PyTorch's `found_inf` skip must check the gradients first. Unlike
 //! PyTorch, infinite hyper-parameters (`lr = inf`) are refused.
 //!
@@ -90,6 +94,7 @@ mod adamax;
 mod adamw;
 mod asgd;
 mod error;
+mod lion;
 mod nadam;
 mod optimizer;
 #[cfg(feature = "rayon")]
@@ -114,6 +119,7 @@ pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use asgd::Asgd;
 pub use error::Error;
+pub use lion::Lion;
 pub use nadam::NAdam;
 pub use optimizer::Optimizer;
 pub use radam::RAdam;
