@@ -13,11 +13,12 @@ use proptest::prelude::*;
 /// Steps `problem` on `backend`, returning parameters and state after every step.
 fn trajectory(problem: &Problem, backend: Backend) -> Vec<(Vec<f32>, Vec<f32>)> {
     let opt = problem.optimizer.get();
+    let first = problem.optimizer.first_step();
     let mut params = problem.params.clone();
     let mut state = problem.initial_state();
     let mut out = Vec::new();
     for (i, grads) in problem.grads.iter().enumerate() {
-        opt.step_with(backend, i as u64 + 1, &mut params, grads, &mut state)
+        opt.step_with(backend, first + i as u64, &mut params, grads, &mut state)
             .expect("valid call");
         out.push((params.clone(), state.clone()));
     }
@@ -43,6 +44,7 @@ fn check_simd_equals_scalar(problem: &Problem) -> Result<(), TestCaseError> {
 /// `step_planes` on its own, and compares with whole-slice steps after every step.
 fn check_chunked_equals_whole(problem: &Problem, cuts: &[f64]) -> Result<(), TestCaseError> {
     let opt = problem.optimizer.get();
+    let first = problem.optimizer.first_step();
     let n = problem.params.len();
     let k = opt.state_planes();
     let mut bounds: Vec<usize> = cuts.iter().map(|c| (c * n as f64) as usize).collect();
@@ -60,8 +62,13 @@ fn check_chunked_equals_whole(problem: &Problem, cuts: &[f64]) -> Result<(), Tes
             } else {
                 state.chunks_mut(n).map(|plane| &mut plane[a..b]).collect()
             };
-            opt.step_planes(i as u64 + 1, &mut params[a..b], &grads[a..b], &mut planes)
-                .expect("valid call");
+            opt.step_planes(
+                first + i as u64,
+                &mut params[a..b],
+                &grads[a..b],
+                &mut planes,
+            )
+            .expect("valid call");
         }
         let (p, s) = &whole[i];
         prop_assert_eq!(
@@ -120,6 +127,13 @@ per_optimizer! {
     rmsprop => any_rmsprop().prop_map(AnyOptimizer::RmsProp),
     adam => any_adam().prop_map(AnyOptimizer::Adam),
     adamw => any_adamw().prop_map(AnyOptimizer::AdamW),
+    adamax => any_adamax().prop_map(AnyOptimizer::Adamax),
+    nadam => any_nadam().prop_map(AnyOptimizer::NAdam),
+    radam => any_radam().prop_map(AnyOptimizer::RAdam),
+    adadelta => any_adadelta().prop_map(AnyOptimizer::Adadelta),
+    rprop => any_rprop().prop_map(AnyOptimizer::Rprop),
+    asgd => any_asgd().prop_map(AnyOptimizer::Asgd),
+    lion => any_lion().prop_map(AnyOptimizer::Lion),
 }
 
 proptest! {
@@ -135,7 +149,8 @@ proptest! {
 
 /// Every kernel variant on every back-end, every length from 0 to 70 (below, at and around
 /// every lane width, up to two 32-lane AVX-512 iterations and a tail),
-/// three steps (so momentum's first and later steps both run).
+/// three steps (so momentum's first and later steps both run, ASGD with `t0 = 0` averages in
+/// the third, and RAdam, from step 5, crosses its rectification switch).
 #[test]
 fn every_variant_every_short_length() {
     for optimizer in every_variant() {
@@ -182,6 +197,7 @@ mod parallel {
     fn parallel_equals_serial_for_any_thread_count() {
         for (seed, any) in every_variant().into_iter().enumerate() {
             let opt = any.get();
+            let first = any.first_step();
             // Below, at and above the split threshold, with a ragged tail.
             for n in [0, 1, 1000, 32_768, 32_769, 100_003, 300_017] {
                 let params = pseudo_random(n, seed as u64);
@@ -190,7 +206,7 @@ mod parallel {
                     .collect();
                 let (mut p0, mut s0) = (params.clone(), initial_state(opt, n));
                 for (t, g) in grads.iter().enumerate() {
-                    opt.step(t as u64 + 1, &mut p0, g, &mut s0).unwrap();
+                    opt.step(first + t as u64, &mut p0, g, &mut s0).unwrap();
                 }
                 for threads in [1, 2, 3, 8] {
                     let pool = rayon::ThreadPoolBuilder::new()
@@ -200,7 +216,7 @@ mod parallel {
                     let (mut p1, mut s1) = (params.clone(), initial_state(opt, n));
                     pool.install(|| {
                         for (t, g) in grads.iter().enumerate() {
-                            opt.step_parallel(t as u64 + 1, &mut p1, g, &mut s1)
+                            opt.step_parallel(first + t as u64, &mut p1, g, &mut s1)
                                 .unwrap();
                         }
                     });

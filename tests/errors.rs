@@ -4,7 +4,10 @@
 mod common;
 
 use common::*;
-use fused_optim::{Adagrad, Adam, AdamW, Backend, Error, Optimizer, RmsProp, Sgd};
+use fused_optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Backend, Error, Lion, NAdam, Optimizer, RAdam,
+    RmsProp, Rprop, Sgd,
+};
 use proptest::prelude::*;
 
 const BAD_NON_NEGATIVE: [f64; 4] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e-3];
@@ -100,8 +103,105 @@ fn invalid_optimizers() -> Vec<(AnyOptimizer, &'static str)> {
             }),
             "weight_decay",
         ));
+
+        let o = Adamax::default();
+        all.push((AnyOptimizer::Adamax(Adamax { lr: bad, ..o }), "lr"));
+        all.push((AnyOptimizer::Adamax(Adamax { eps: bad, ..o }), "eps"));
+        all.push((
+            AnyOptimizer::Adamax(Adamax {
+                weight_decay: bad,
+                ..o
+            }),
+            "weight_decay",
+        ));
+
+        let o = NAdam::default();
+        all.push((AnyOptimizer::NAdam(NAdam { lr: bad, ..o }), "lr"));
+        all.push((AnyOptimizer::NAdam(NAdam { eps: bad, ..o }), "eps"));
+        all.push((
+            AnyOptimizer::NAdam(NAdam {
+                weight_decay: bad,
+                ..o
+            }),
+            "weight_decay",
+        ));
+        all.push((
+            AnyOptimizer::NAdam(NAdam {
+                momentum_decay: bad,
+                ..o
+            }),
+            "momentum_decay",
+        ));
+
+        let o = RAdam::default();
+        all.push((AnyOptimizer::RAdam(RAdam { lr: bad, ..o }), "lr"));
+        all.push((AnyOptimizer::RAdam(RAdam { eps: bad, ..o }), "eps"));
+        all.push((
+            AnyOptimizer::RAdam(RAdam {
+                weight_decay: bad,
+                ..o
+            }),
+            "weight_decay",
+        ));
+
+        let o = Adadelta::default();
+        all.push((AnyOptimizer::Adadelta(Adadelta { lr: bad, ..o }), "lr"));
+        all.push((AnyOptimizer::Adadelta(Adadelta { eps: bad, ..o }), "eps"));
+        all.push((
+            AnyOptimizer::Adadelta(Adadelta {
+                weight_decay: bad,
+                ..o
+            }),
+            "weight_decay",
+        ));
+
+        let o = Rprop::default();
+        all.push((AnyOptimizer::Rprop(Rprop { lr: bad, ..o }), "lr"));
+        all.push((
+            AnyOptimizer::Rprop(Rprop {
+                step_sizes: (bad, 50.0),
+                ..o
+            }),
+            "step_sizes.0",
+        ));
+        all.push((
+            AnyOptimizer::Rprop(Rprop {
+                step_sizes: (1e-6, bad),
+                ..o
+            }),
+            "step_sizes.1",
+        ));
+
+        let o = Asgd::default();
+        all.push((AnyOptimizer::Asgd(Asgd { lr: bad, ..o }), "lr"));
+        all.push((AnyOptimizer::Asgd(Asgd { lambd: bad, ..o }), "lambd"));
+        all.push((AnyOptimizer::Asgd(Asgd { alpha: bad, ..o }), "alpha"));
+        all.push((
+            AnyOptimizer::Asgd(Asgd {
+                weight_decay: bad,
+                ..o
+            }),
+            "weight_decay",
+        ));
+
+        let o = Lion::default();
+        all.push((AnyOptimizer::Lion(Lion { lr: bad, ..o }), "lr"));
+        all.push((
+            AnyOptimizer::Lion(Lion {
+                weight_decay: bad,
+                ..o
+            }),
+            "weight_decay",
+        ));
     }
     for bad in BAD_FINITE {
+        all.push((
+            AnyOptimizer::Asgd(Asgd {
+                t0: bad,
+                ..Asgd::default()
+            }),
+            "t0",
+        ));
         let sgd = Sgd {
             momentum: 0.9,
             ..Sgd::default()
@@ -145,6 +245,79 @@ fn invalid_optimizers() -> Vec<(AnyOptimizer, &'static str)> {
             }),
             "betas.1",
         ));
+        for (betas, name) in [((bad, 0.999), "betas.0"), ((0.9, bad), "betas.1")] {
+            all.push((
+                AnyOptimizer::Adamax(Adamax {
+                    betas,
+                    ..Adamax::default()
+                }),
+                name,
+            ));
+            all.push((
+                AnyOptimizer::NAdam(NAdam {
+                    betas,
+                    ..NAdam::default()
+                }),
+                name,
+            ));
+            all.push((
+                AnyOptimizer::RAdam(RAdam {
+                    betas,
+                    ..RAdam::default()
+                }),
+                name,
+            ));
+            all.push((
+                AnyOptimizer::Lion(Lion {
+                    betas,
+                    ..Lion::default()
+                }),
+                name,
+            ));
+        }
+    }
+    // Adadelta's rho may be 1 (PyTorch allows it); Rprop's etas must straddle 1.
+    for bad in [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -1e-3,
+        1.0 + 1e-9,
+        1.5,
+    ] {
+        all.push((
+            AnyOptimizer::Adadelta(Adadelta {
+                rho: bad,
+                ..Adadelta::default()
+            }),
+            "rho",
+        ));
+    }
+    for bad in [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.5,
+        0.0,
+        1.0,
+        1.5,
+    ] {
+        all.push((
+            AnyOptimizer::Rprop(Rprop {
+                etas: (bad, 1.2),
+                ..Rprop::default()
+            }),
+            "etas.0",
+        ));
+    }
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5, 1.0] {
+        all.push((
+            AnyOptimizer::Rprop(Rprop {
+                etas: (0.5, bad),
+                ..Rprop::default()
+            }),
+            "etas.1",
+        ));
     }
     all
 }
@@ -161,6 +334,12 @@ fn incompatible_optimizers() -> Vec<AnyOptimizer> {
             momentum: 0.9,
             dampening: 0.1,
             ..Sgd::default()
+        }),
+        // Rprop's minimum step size above its maximum (PyTorch would clamp every step size
+        // to the maximum).
+        AnyOptimizer::Rprop(Rprop {
+            step_sizes: (1.0, 0.5),
+            ..Rprop::default()
         }),
     ]
 }
@@ -445,6 +624,13 @@ fn lr_through_the_trait() {
             AnyOptimizer::RmsProp(o) => Box::new(o),
             AnyOptimizer::Adam(o) => Box::new(o),
             AnyOptimizer::AdamW(o) => Box::new(o),
+            AnyOptimizer::Adamax(o) => Box::new(o),
+            AnyOptimizer::NAdam(o) => Box::new(o),
+            AnyOptimizer::RAdam(o) => Box::new(o),
+            AnyOptimizer::Adadelta(o) => Box::new(o),
+            AnyOptimizer::Rprop(o) => Box::new(o),
+            AnyOptimizer::Asgd(o) => Box::new(o),
+            AnyOptimizer::Lion(o) => Box::new(o),
         };
         boxed.set_lr(0.25);
         assert_eq!(boxed.lr(), 0.25);

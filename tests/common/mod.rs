@@ -2,7 +2,10 @@
 //! slices with mixed magnitudes, and NaN-aware bit comparison.
 #![allow(dead_code)]
 
-use fused_optim::{Adagrad, Adam, AdamW, Backend, Optimizer, RmsProp, Sgd};
+use fused_optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Backend, Lion, NAdam, Optimizer, RAdam, RmsProp,
+    Rprop, Sgd,
+};
 use proptest::prelude::*;
 
 /// Any optimizer of the crate, with its hyper-parameters.
@@ -13,6 +16,13 @@ pub enum AnyOptimizer {
     RmsProp(RmsProp),
     Adam(Adam),
     AdamW(AdamW),
+    Adamax(Adamax),
+    NAdam(NAdam),
+    RAdam(RAdam),
+    Adadelta(Adadelta),
+    Rprop(Rprop),
+    Asgd(Asgd),
+    Lion(Lion),
 }
 
 impl AnyOptimizer {
@@ -23,9 +33,31 @@ impl AnyOptimizer {
             AnyOptimizer::RmsProp(o) => o,
             AnyOptimizer::Adam(o) => o,
             AnyOptimizer::AdamW(o) => o,
+            AnyOptimizer::Adamax(o) => o,
+            AnyOptimizer::NAdam(o) => o,
+            AnyOptimizer::RAdam(o) => o,
+            AnyOptimizer::Adadelta(o) => o,
+            AnyOptimizer::Rprop(o) => o,
+            AnyOptimizer::Asgd(o) => o,
+            AnyOptimizer::Lion(o) => o,
+        }
+    }
+
+    /// The number of the first step the tests take: 1, except for RAdam, whose rectified
+    /// kernel runs from step 6 at the earliest (`ρₜ < t`), so that its trajectories cross
+    /// the switch. Step `i` (0-based) of a test's trajectory is `first_step() + i`.
+    pub fn first_step(&self) -> u64 {
+        match self {
+            AnyOptimizer::RAdam(_) => RADAM_FIRST_STEP,
+            _ => 1,
         }
     }
 }
+
+/// Where the tests' RAdam trajectories start, so that they cross the rectification switch:
+/// with β2 = 0.999, step 5 is not rectified and steps 6 and later are; with β2 = 0.8, steps 7
+/// and later are.
+pub const RADAM_FIRST_STEP: u64 = 5;
 
 /// Every concrete back-end this machine can run ([`Backend::Scalar`] first).
 pub fn backends() -> Vec<Backend> {
@@ -145,6 +177,142 @@ pub fn any_adamw() -> impl Strategy<Value = AdamW> {
     })
 }
 
+/// A first-moment decay: the default, or any (both of PyTorch's lerp formulas).
+fn beta1() -> impl Strategy<Value = f64> {
+    prop_oneof![Just(0.9), 0.0..1.0]
+}
+
+pub fn any_adamax() -> impl Strategy<Value = Adamax> {
+    (
+        0.0..1.0f64,
+        (beta1(), prop_oneof![Just(0.999), 0.0..1.0]),
+        prop_oneof![Just(1e-8), 0.0..1e-3],
+        maybe(0.0..0.1),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, betas, eps, weight_decay, maximize)| Adamax {
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            maximize,
+        })
+}
+
+pub fn any_nadam() -> impl Strategy<Value = NAdam> {
+    (
+        0.0..1.0f64,
+        (beta1(), prop_oneof![Just(0.999), 0.0..1.0]),
+        prop_oneof![Just(1e-8), 0.0..1e-3],
+        maybe(0.0..0.1),
+        prop_oneof![Just(4e-3), 0.0..2.0],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize)| {
+                NAdam {
+                    lr,
+                    betas,
+                    eps,
+                    weight_decay,
+                    momentum_decay,
+                    decoupled_weight_decay,
+                    maximize,
+                }
+            },
+        )
+}
+
+pub fn any_radam() -> impl Strategy<Value = RAdam> {
+    (
+        0.0..1.0f64,
+        // 0.999 and 0.8 rectify from steps 6 and 7; most others never within the steps run.
+        (beta1(), prop_oneof![Just(0.999), Just(0.8), 0.0..1.0]),
+        prop_oneof![Just(1e-8), 0.0..1e-3],
+        maybe(0.0..0.1),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(lr, betas, eps, weight_decay, decoupled_weight_decay, maximize)| RAdam {
+                lr,
+                betas,
+                eps,
+                weight_decay,
+                decoupled_weight_decay,
+                maximize,
+            },
+        )
+}
+
+pub fn any_adadelta() -> impl Strategy<Value = Adadelta> {
+    (
+        0.0..2.0f64,
+        prop_oneof![Just(0.9), Just(1.0), 0.0..1.0],
+        prop_oneof![Just(1e-6), 0.0..1e-3],
+        maybe(0.0..0.1),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, rho, eps, weight_decay, maximize)| Adadelta {
+            lr,
+            rho,
+            eps,
+            weight_decay,
+            maximize,
+        })
+}
+
+pub fn any_rprop() -> impl Strategy<Value = Rprop> {
+    (
+        0.0..1.0f64,
+        prop_oneof![Just((0.5, 1.2)), (0.01..0.99f64, 1.01..3.0f64)],
+        prop_oneof![Just((1e-6, 50.0)), (0.0..1e-2f64, 1e-2..100.0f64)],
+        any::<bool>(),
+    )
+        .prop_map(|(lr, etas, step_sizes, maximize)| Rprop {
+            lr,
+            etas,
+            step_sizes,
+            maximize,
+        })
+}
+
+pub fn any_asgd() -> impl Strategy<Value = Asgd> {
+    (
+        0.0..1.0f64,
+        maybe(0.0..1.0),
+        prop_oneof![Just(0.75), 0.0..1.5],
+        // The default never averages within a test; small t0 average from step t0 + 3.
+        prop_oneof![Just(1e6), -5.0..5.0f64],
+        maybe(0.0..0.1),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, lambd, alpha, t0, weight_decay, maximize)| Asgd {
+            lr,
+            lambd,
+            alpha,
+            t0,
+            weight_decay,
+            maximize,
+        })
+}
+
+pub fn any_lion() -> impl Strategy<Value = Lion> {
+    (
+        0.0..1.0f64,
+        (beta1(), prop_oneof![Just(0.99), 0.0..1.0]),
+        maybe(0.0..0.1),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, betas, weight_decay, maximize)| Lion {
+            lr,
+            betas,
+            weight_decay,
+            maximize,
+        })
+}
+
 pub fn any_optimizer() -> impl Strategy<Value = AnyOptimizer> {
     prop_oneof![
         any_sgd().prop_map(AnyOptimizer::Sgd),
@@ -152,6 +320,13 @@ pub fn any_optimizer() -> impl Strategy<Value = AnyOptimizer> {
         any_rmsprop().prop_map(AnyOptimizer::RmsProp),
         any_adam().prop_map(AnyOptimizer::Adam),
         any_adamw().prop_map(AnyOptimizer::AdamW),
+        any_adamax().prop_map(AnyOptimizer::Adamax),
+        any_nadam().prop_map(AnyOptimizer::NAdam),
+        any_radam().prop_map(AnyOptimizer::RAdam),
+        any_adadelta().prop_map(AnyOptimizer::Adadelta),
+        any_rprop().prop_map(AnyOptimizer::Rprop),
+        any_asgd().prop_map(AnyOptimizer::Asgd),
+        any_lion().prop_map(AnyOptimizer::Lion),
     ]
 }
 
@@ -261,7 +436,10 @@ pub fn identical(a: &[f32], b: &[f32]) -> bool {
 }
 
 /// One configuration for every combination of options that selects a different kernel
-/// (momentum, Nesterov, weight decay modes, AMSGrad, centered, the two lerp forms, maximize).
+/// (momentum, Nesterov, weight decay modes, AMSGrad, centered, the two lerp forms, maximize,
+/// RAdam's rectification, ASGD's averaging). Some kernels depend on the step number too:
+/// RAdam's rectified steps come from step 6 on (hence [`AnyOptimizer::first_step`]), ASGD
+/// with `t0 = 0` averages from step 3 on, and SGD's momentum has its own first step.
 pub fn every_variant() -> Vec<AnyOptimizer> {
     let mut all = Vec::new();
     for maximize in [false, true] {
@@ -328,6 +506,67 @@ pub fn every_variant() -> Vec<AnyOptimizer> {
                         ..AdamW::default()
                     }));
                 }
+            }
+            for beta1 in [0.9, 0.3] {
+                all.push(AnyOptimizer::Adamax(Adamax {
+                    lr: 0.01,
+                    betas: (beta1, 0.999),
+                    weight_decay,
+                    maximize,
+                    ..Adamax::default()
+                }));
+                for decoupled_weight_decay in [false, true] {
+                    all.push(AnyOptimizer::NAdam(NAdam {
+                        lr: 0.01,
+                        betas: (beta1, 0.999),
+                        weight_decay,
+                        decoupled_weight_decay,
+                        maximize,
+                        ..NAdam::default()
+                    }));
+                    // β2 = 0.999: rectified from step 6; β2 = 0.5: never (ρ∞ = 3).
+                    for beta2 in [0.999, 0.5] {
+                        all.push(AnyOptimizer::RAdam(RAdam {
+                            lr: 0.01,
+                            betas: (beta1, beta2),
+                            weight_decay,
+                            decoupled_weight_decay,
+                            maximize,
+                            ..RAdam::default()
+                        }));
+                    }
+                }
+            }
+            all.push(AnyOptimizer::Adadelta(Adadelta {
+                weight_decay,
+                maximize,
+                ..Adadelta::default()
+            }));
+            // t0 = 1e6: ax is a copy of p; t0 = 0: averaging from step 3.
+            for t0 in [1e6, 0.0] {
+                all.push(AnyOptimizer::Asgd(Asgd {
+                    lr: 0.1,
+                    lambd: 0.01,
+                    t0,
+                    weight_decay,
+                    maximize,
+                    ..Asgd::default()
+                }));
+            }
+            // Lion's weight decay is decoupled (one kernel with, one without).
+            all.push(AnyOptimizer::Lion(Lion {
+                lr: 0.01,
+                weight_decay,
+                maximize,
+                ..Lion::default()
+            }));
+            if weight_decay == 0.0 {
+                // Rprop has no weight decay.
+                all.push(AnyOptimizer::Rprop(Rprop {
+                    lr: 0.01,
+                    maximize,
+                    ..Rprop::default()
+                }));
             }
         }
     }
