@@ -10,19 +10,30 @@ How to reproduce (from the repository root):
     /tmp/torch-venv/bin/pip install torch==2.15.0
     /tmp/torch-venv/bin/python tests/golden/generate.py
 
-The script takes no arguments and writes `tests/golden/{sgd,adagrad,rmsprop,adam,adamw}.txt`.
-It is deterministic: the inputs come from Python's `random` with fixed seeds, and the
-optimizers run single-threaded.
+The script takes no arguments and writes `tests/golden/<optimizer>.txt` for sgd, adagrad,
+rmsprop, adam, adamw, adamax, nadam, radam, adadelta, rprop, asgd (PyTorch) and lion (optax;
+see below). It is deterministic: the inputs come from Python's `random` with fixed seeds, and
+the optimizers run single-threaded.
 
-What it records. For every optimizer of the crate (SGD, Adagrad, RMSprop, Adam, AdamW) and
-every case of the grid below, it builds the `torch.optim` optimizer with `foreach=False` and
+What it records. For every PyTorch optimizer of the crate (SGD, Adagrad, RMSprop, Adam, AdamW,
+Adamax, NAdam, RAdam, Adadelta, Rprop, ASGD) and every case of the grid below, it builds the `torch.optim` optimizer with `foreach=False` and
 `fused=False` (the `_single_tensor_*` path, PyTorch's default on CPU; the script checks that
 this path ran), then takes `steps` steps with recorded gradients. It writes the initial
 parameters, and for each step the gradient, the parameters after the step and every state
-tensor after the step (all but the `step` counter). PyTorch's state starts as the crate's
-`init_state` does: zeros, or Adagrad's `initial_accumulator_value`; SGD creates its
-`momentum_buffer` from the first gradient, and the crate ignores the buffer's content at
-t = 1, so the two agree.
+tensor after the step (all but the `step` counter): the per-element tensors as planes, and
+the per-step scalar tensors (NAdam's `mu_product`, ASGD's `eta` and `mu`) as scalars. PyTorch's
+state starts as the crate's `init_state` does: zeros, Adagrad's `initial_accumulator_value`,
+Rprop's `step_size` = lr; SGD creates its `momentum_buffer` from the first gradient, and the
+crate ignores the buffer's content at t = 1, so the two agree.
+
+Lion (`lion.txt`). PyTorch has no Lion; the crate follows optax's, so its fixture is recorded
+from **optax 0.2.8** (jax 0.10.2, CPU, float32, eager: each operation dispatched on its own,
+no `jit`), with the same grid of inputs: `optax.lion(learning_rate, b1, b2, weight_decay)`,
+then `optax.apply_updates`. The header says `optax <version>` instead of `torch <version>`,
+the hyper-parameters are optax's argument names, and optax's momentum (`mu` in
+`ScaleByLionState`) is recorded as the plane `exp_avg`, the crate's name for it. optax is
+needed only for this file (`pip install optax`); without it the script stops before
+writing it.
 
 The grid. Each optimizer has a list of hyper-parameter sets (the first is PyTorch's defaults)
 that together cover every option, and each set runs on two inputs: a "long" one (few elements,
@@ -46,11 +57,13 @@ Format (text, one line per record, fields separated by single spaces):
     hp <key>=<value> ...            Python repr of PyTorch's param_group values; bools as 0/1;
                                      betas as b1,b2
     planes <name> ...               state tensors, in PyTorch's state order
+    scalars <name> ...              (only if any) 0-d state tensors other than `step`
     p0 <n floats>                   initial parameters
     step <t>                        then, for that step:
     g <n floats>                    the gradient given
     p <n floats>                    parameters after the step
     s <plane> <n floats>            each state tensor after the step
+    x <scalar> <1 float>            each 0-d state tensor after the step
     end
 
 Floats are the `%08x` bit patterns of the f32 values, so they round-trip exactly.
@@ -252,6 +265,169 @@ OPTIMIZERS = {
     ),
 }
 
+OPTIMIZERS.update(
+    {
+        "adamax": (
+            torch.optim.Adamax,
+            ["lr", "betas", "eps", "weight_decay", "maximize"],
+            [
+                {},
+                {"lr": 1e-2},
+                {"lr": 1e-2, "betas": (0.8, 0.99)},
+                # 1 - beta1 >= 0.5 switches PyTorch's lerp (exp_avg) to its second formula.
+                {"lr": 1e-2, "betas": (0.3, 0.999)},
+                {"lr": 1e-2, "betas": (0.5, 0.9)},
+                {"lr": 1e-2, "betas": (0.0, 0.5)},
+                {"lr": 1e-2, "weight_decay": 1e-2},
+                {"lr": 1e-2, "maximize": True},
+                {"lr": 1e-2, "eps": 1e-3},
+                {"lr": 0.1, "eps": 1e-12},
+                {
+                    "lr": 0.05,
+                    "weight_decay": 0.1,
+                    "maximize": True,
+                    "betas": (0.2, 0.95),
+                    "eps": 1e-6,
+                },
+            ],
+        ),
+        "nadam": (
+            torch.optim.NAdam,
+            [
+                "lr",
+                "betas",
+                "eps",
+                "weight_decay",
+                "momentum_decay",
+                "decoupled_weight_decay",
+                "maximize",
+            ],
+            [
+                {},
+                {"lr": 1e-2},
+                {"lr": 1e-2, "betas": (0.8, 0.99)},
+                {"lr": 1e-2, "betas": (0.3, 0.999)},
+                {"lr": 1e-2, "betas": (0.5, 0.9)},
+                {"lr": 1e-2, "momentum_decay": 0.0},
+                {"lr": 1e-2, "momentum_decay": 0.1},
+                # mu -> beta1 quickly: mu_product decays like 0.99^t (long products).
+                {"lr": 1e-2, "momentum_decay": 1.0, "betas": (0.99, 0.999)},
+                {"lr": 1e-2, "weight_decay": 1e-2},
+                {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True},
+                {"lr": 1e-2, "maximize": True},
+                {"lr": 1e-2, "eps": 1e-3},
+                {
+                    "lr": 0.05,
+                    "weight_decay": 0.05,
+                    "decoupled_weight_decay": True,
+                    "maximize": True,
+                    "betas": (0.2, 0.95),
+                    "eps": 1e-6,
+                    "momentum_decay": 0.02,
+                },
+            ],
+        ),
+        "radam": (
+            torch.optim.RAdam,
+            ["lr", "betas", "eps", "weight_decay", "decoupled_weight_decay", "maximize"],
+            [
+                {},
+                {"lr": 1e-2},
+                {"lr": 1e-2, "betas": (0.8, 0.99)},
+                {"lr": 1e-2, "betas": (0.3, 0.999)},
+                {"lr": 1e-2, "betas": (0.5, 0.9)},
+                # rho_inf = 4: never rectified.
+                {"lr": 1e-2, "betas": (0.9, 0.6)},
+                # Rectified from step 7 on.
+                {"lr": 1e-2, "betas": (0.9, 0.8)},
+                {"lr": 1e-2, "weight_decay": 1e-2},
+                {"lr": 1e-2, "weight_decay": 0.1, "decoupled_weight_decay": True},
+                {"lr": 1e-2, "maximize": True},
+                {"lr": 1e-2, "eps": 1e-3},
+                {
+                    "lr": 0.05,
+                    "weight_decay": 0.05,
+                    "decoupled_weight_decay": True,
+                    "maximize": True,
+                    "betas": (0.2, 0.95),
+                    "eps": 1e-6,
+                },
+            ],
+        ),
+        "adadelta": (
+            torch.optim.Adadelta,
+            ["lr", "rho", "eps", "weight_decay", "maximize"],
+            [
+                {},
+                {"lr": 0.1},
+                {"rho": 0.5},
+                {"rho": 0.99},
+                {"rho": 0.0},
+                # rho = 1: the averages stay 0 and the step is lr * g (PyTorch allows it).
+                {"rho": 1.0, "lr": 0.01},
+                {"eps": 1e-3},
+                {"eps": 1e-10},
+                {"weight_decay": 0.1},
+                {"maximize": True},
+                {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 1e-2, "maximize": True},
+            ],
+        ),
+        "rprop": (
+            torch.optim.Rprop,
+            ["lr", "etas", "step_sizes", "maximize"],
+            [
+                {},
+                {"lr": 0.1},
+                {"etas": (0.3, 1.5)},
+                {"etas": (0.9, 1.01)},
+                {"step_sizes": (1e-3, 0.05)},
+                {"lr": 1.0, "step_sizes": (0.0, 1.0)},
+                {"maximize": True},
+                {"lr": 0.001, "etas": (0.25, 2.0), "step_sizes": (1e-8, 10.0), "maximize": True},
+            ],
+        ),
+        "asgd": (
+            torch.optim.ASGD,
+            ["lr", "lambd", "alpha", "t0", "weight_decay", "maximize"],
+            [
+                {},
+                {"lr": 0.1},
+                {"lambd": 0.1},
+                {"lambd": 1.0, "alpha": 0.5},
+                {"lambd": 0.01, "alpha": 1.0},
+                # Averaging from step 3 (t0 = 0), 12 (t0 = 10), 2 (t0 = -5).
+                {"t0": 0.0},
+                {"t0": 10.0, "lr": 0.05},
+                {"t0": -5.0},
+                {"weight_decay": 0.1},
+                {"maximize": True},
+                {
+                    "lr": 0.05,
+                    "lambd": 0.5,
+                    "alpha": 0.6,
+                    "t0": 3.0,
+                    "weight_decay": 1e-2,
+                    "maximize": True,
+                },
+            ],
+        ),
+    }
+)
+
+# optax's lion (see the docstring): argument sets, the first being the crate's defaults
+# (optax's, with the crate's default learning rate 1e-4; optax has none).
+LION_KEYS = ["learning_rate", "b1", "b2", "weight_decay"]
+LION_GRID = [
+    {"learning_rate": 1e-4},
+    {"learning_rate": 1e-2, "weight_decay": 0.0},
+    {"learning_rate": 1e-2},
+    {"learning_rate": 1e-3, "b1": 0.5, "b2": 0.9},
+    {"learning_rate": 1e-2, "b1": 0.0, "b2": 0.5, "weight_decay": 0.0},
+    {"learning_rate": 0.1, "weight_decay": 0.5},
+    {"learning_rate": 3e-3, "b1": 0.95, "b2": 0.98, "weight_decay": 0.1},
+]
+LION_DEFAULTS = {"b1": 0.9, "b2": 0.99, "weight_decay": 1e-3}
+
 # The module-level single-tensor functions; the script checks each one ran.
 SINGLE_TENSOR = {
     "sgd": (importlib.import_module("torch.optim.sgd"), "_single_tensor_sgd"),
@@ -259,6 +435,12 @@ SINGLE_TENSOR = {
     "rmsprop": (importlib.import_module("torch.optim.rmsprop"), "_single_tensor_rmsprop"),
     "adam": (importlib.import_module("torch.optim.adam"), "_single_tensor_adam"),
     "adamw": (importlib.import_module("torch.optim.adam"), "_single_tensor_adam"),
+    "adamax": (importlib.import_module("torch.optim.adamax"), "_single_tensor_adamax"),
+    "nadam": (importlib.import_module("torch.optim.nadam"), "_single_tensor_nadam"),
+    "radam": (importlib.import_module("torch.optim.radam"), "_single_tensor_radam"),
+    "adadelta": (importlib.import_module("torch.optim.adadelta"), "_single_tensor_adadelta"),
+    "rprop": (importlib.import_module("torch.optim.rprop"), "_single_tensor_rprop"),
+    "asgd": (importlib.import_module("torch.optim.asgd"), "_single_tensor_asgd"),
 }
 
 
@@ -343,19 +525,28 @@ def record(name, out):
                     param.grad = g.clone()
                     opt.step()
                     state = opt.state[param]
-                    names = [
+                    tensors = [
                         k for k, v in state.items() if k != "step" and isinstance(v, torch.Tensor)
                     ]
+                    names = [k for k in tensors if state[k].dim() > 0]
+                    scalars = [k for k in tensors if state[k].dim() == 0]
                     if planes is None:
                         planes = names
-                        # `planes` goes before the first step's records.
+                        # `planes` (and `scalars`) go before the first step's records.
                         out.write("planes" + "".join(f" {k}" for k in planes) + "\n")
+                        if scalars:
+                            out.write("scalars" + "".join(f" {k}" for k in scalars) + "\n")
+                        planes_scalars = scalars
                     assert names == planes, (name, i, names, planes)
+                    assert scalars == planes_scalars, (name, i, scalars, planes_scalars)
                     out.write(f"step {t}\n")
                     out.write(f"g {hexes(g)}\n")
                     out.write(f"p {hexes(param)}\n")
                     for k in planes:
                         out.write(f"s {k} {hexes(state[k])}\n")
+                    for k in scalars:
+                        assert state[k].dtype == torch.float32, (name, k)
+                        out.write(f"x {k} {hexes(state[k])}\n")
                     assert torch.isfinite(param).all(), (name, i, t)
                 assert calls[0] - before == steps, f"{name}: the single-tensor path did not run"
                 out.write("end\n")
@@ -363,6 +554,48 @@ def record(name, out):
         return cases
     finally:
         setattr(module, fn_name, original)
+
+
+def record_lion(out):
+    """`lion.txt`: optax's lion on the same inputs (see the docstring)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+
+    jax.config.update("jax_platforms", "cpu")
+    out.write("optimizer Lion\n")
+    cases = 0
+    for i, args in enumerate(LION_GRID):
+        shapes = [("long", LONG[i % len(LONG)]), ("wide", WIDE[i % len(WIDE)])]
+        for kind, (n, steps, grad_scale, param_scale) in shapes:
+            seed = hash_seed("lion", i, kind)
+            p0, grads = inputs(seed, n, steps, grad_scale, param_scale)
+            full = dict(LION_DEFAULTS, **args)
+            opt = optax.lion(**full)
+            params = jnp.asarray(p0.numpy())
+            state = opt.init(params)
+            label = "defaults" if i == 0 else f"{i:02d}"
+            out.write(
+                f"case lion-{label}-{kind} n={n} steps={steps} "
+                f"grad_scale={grad_scale} param_scale={param_scale!r}\n"
+            )
+            out.write("hp " + " ".join(fmt_hp(k, full[k]) for k in LION_KEYS) + "\n")
+            out.write("planes exp_avg\n")
+            out.write(f"p0 {hexes(p0)}\n")
+            for t, g in enumerate(grads, start=1):
+                updates, state = opt.update(jnp.asarray(g.numpy()), state, params)
+                params = optax.apply_updates(params, updates)
+                (lion_state,) = [s for s in state if hasattr(s, "mu")]
+                assert params.dtype == jnp.float32 and lion_state.mu.dtype == jnp.float32
+                out.write(f"step {t}\n")
+                out.write(f"g {hexes(g)}\n")
+                out.write(f"p {hexes(torch.from_numpy(np.array(params)))}\n")
+                out.write(f"s exp_avg {hexes(torch.from_numpy(np.array(lion_state.mu)))}\n")
+                assert np.isfinite(np.asarray(params)).all(), ("lion", i, t)
+            out.write("end\n")
+            cases += 1
+    return cases
 
 
 def hash_seed(name, i, kind):
@@ -388,6 +621,17 @@ def main():
             out.write(f"capability {capability}\n")
             cases = record(name, out)
         print(f"{path}: {cases} cases, {os.path.getsize(path)} bytes")
+    import jax
+    import optax
+
+    path = os.path.join(OUT_DIR, "lion.txt")
+    with open(path, "w") as out:
+        out.write("# Golden trajectories for fused-optim, written by tests/golden/generate.py;\n")
+        out.write("# do not edit (see the script's docstring for the format).\n")
+        out.write("# Recorded from optax (PyTorch has no Lion); optax's `mu` is the plane exp_avg.\n")
+        out.write(f"optax {optax.__version__} jax {jax.__version__}\n")
+        cases = record_lion(out)
+    print(f"{path}: {cases} cases, {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":
