@@ -27,9 +27,9 @@ use crate::{Backend, Error};
 /// them from `t` in closed form ([`Asgd::eta`], [`Asgd::mu`]), with PyTorch's roundings: `η`
 /// and `μ` are rounded to `f32` as PyTorch stores them, and `1 − lambd · η` is computed in
 /// `f64` from the rounded `η`, then rounded once, as PyTorch computes it from `eta.item()`.
-/// The caller carries only `t`. Averaging starts after step `t0 + 1` (`μₜ < 1` from
-/// `t > t0 + 2`); with the default `t0 = 1e6`, `ax` is a copy of `p` for the first million
-/// steps. The two cases (`μₜ = 1` or not) are two kernels, chosen once per call.
+/// The caller carries only `t`. Averaging (`μₜ < 1`) happens at the steps `t > t0 + 2`;
+/// before them `ax` is a copy of `p` (with the default `t0 = 1e6`, for the first million
+/// steps). The two cases (`μₜ = 1` or not) are two kernels, chosen once per call.
 ///
 /// State: `["ax"]`, starting at 0 (PyTorch's `eta`, `mu` and `step` are the scalars above).
 ///

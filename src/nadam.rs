@@ -44,9 +44,10 @@ use crate::{Backend, Error};
 ///
 /// State, in this order: `"exp_avg"`, `"exp_avg_sq"`; both start at 0.
 ///
-/// optax's `nadam` is a different algorithm that shares the name: it is Adam with a Nesterov
-/// first moment `β1 · m̂ₜ₊₁ + (1 − β1) · g / (1 − β1ᵗ)`, without the μ schedule or the
-/// product, and with `eps` outside `√v̂`. The crate follows PyTorch.
+/// optax's `nadam` is a different algorithm that shares the name: it is Adam with the Nesterov
+/// first moment `β1 · m / (1 − β1ᵗ⁺¹) + (1 − β1) · g / (1 − β1ᵗ)` (Dozat's simplified form),
+/// without the μ schedule or the product, its bias corrections in `f32`, and no weight decay
+/// or `maximize` option. The crate follows PyTorch.
 ///
 /// Non-finite gradients: a NaN gradient makes the element's moments and parameter NaN; an
 /// infinite one makes `exp_avg_sq` infinite and the parameter NaN (`∞/∞`).
