@@ -8,12 +8,13 @@ For every optimizer of `benches/step.rs` this script times one `optimizer.step()
   what PyTorch picks by default for CPU tensors),
 * DeepSpeed's `DeepSpeedCPUAdam` (Adam and AdamW only: `adamw_mode=False/True`),
 
-on a single parameter tensor of n float32 with a fixed `.grad`, then runs our criterion bench
-(`cargo bench --bench step`) at the same sizes and prints one markdown table per optimizer with
-the ratios. Throughput is in Melem/s (n / seconds per step / 1e6), each figure the median of many
-steps after a warm-up; hyper-parameters are the same as in `benches/step.rs` (PyTorch's
-defaults, SGD with lr 1e-3), and so are the parameter and gradient values (no zero gradients,
-hence no subnormal moments).
+on a single parameter tensor of n float32 with a fixed `.grad`, runs our criterion bench
+(`benches/step.rs`) for the same optimizer and n right after, and prints one markdown table per
+optimizer with the ratios. Throughput is in Melem/s (n / seconds per step / 1e6). Each torch and
+DeepSpeed figure is, like criterion's, a median over 20 samples of the mean step time in a batch
+of steps (each batch ~1/20 of `--time`), after a warm-up. Hyper-parameters are those of
+`benches/step.rs` (PyTorch's defaults, SGD with lr 1e-3), and so are the parameter and gradient
+values (no zero gradients, hence no subnormal moments).
 
 Threads: `OMP_NUM_THREADS` and `torch.set_num_threads` are set to `--threads` (default 1)
 before torch is imported; DeepSpeed's CPU Adam is OpenMP-parallel and follows
@@ -31,7 +32,7 @@ Run (from anywhere; ~10-15 minutes at all sizes on a 2-core machine):
 
     ~/torch-venv/bin/python benches/compare.py --markdown bench-results.md
     ~/torch-venv/bin/python benches/compare.py --sizes 4096,65536 --optimizers adam,adamw
-    ~/torch-venv/bin/python benches/compare.py --threads 2 --optimizers adam,adamw --no-rust
+    ~/torch-venv/bin/python benches/compare.py --threads 2 --optimizers adam,adamw
 
 DeepSpeed on a CPU-only machine: `pip install deepspeed` installs Python only; on first use
 `DeepSpeedCPUAdam` JIT-compiles its C++ op (`csrc/adam/cpu_adam.cpp`) with torch's
@@ -52,10 +53,14 @@ cpp_extension, which needs `ninja` on PATH and a C++ compiler (g++). This script
 If DeepSpeed is missing or its op cannot be built, the DeepSpeed columns are left out and the
 reason is printed; everything else still runs.
 
-Our numbers come from criterion: the bench runs with FUSED_OPTIM_BENCH_SIZES set to the same
-sizes, a filter that selects the Scalar back-end, the back-end `Backend::Auto` picks on this CPU
-(Avx512, else Avx2, else Simd) and the same-traffic `reference` kernel, and
-`--save-baseline compare-py`, so the estimates read back are
+Our numbers come from criterion. The bench is built once, at the start, in a default build
+(`cargo bench --bench step --no-run`; RUSTFLAGS from the environment, if any, are reported), so
+the whole run measures one build even if the tree changes meanwhile. Then, one optimizer and n at
+a time, the torch and DeepSpeed cases are timed and the bench binary is run right after them
+with FUSED_OPTIM_BENCH_SIZES=n, a filter selecting the Scalar back-end, the back-end
+`Backend::Auto` picks on this CPU (Avx512, else Avx2, else Simd) and the same-traffic
+`reference` kernel, and `--save-baseline compare-py`: the numbers in one ratio are taken seconds
+apart, not minutes, which matters on a shared machine. The estimates read back are
 `<criterion dir>/<group>/<Backend>/<n>/compare-py/estimates.json` written by this run (another
 `cargo bench` running at the same time cannot overwrite them). "ours/ref" is our throughput as a
 percentage of the reference kernel: of what memory allows once n is out of cache (in cache the
@@ -80,23 +85,24 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SIZES = [1 << 10, 1 << 12, 1 << 16, 1 << 20, 1 << 24]
 BASELINE = "compare-py"
+SAMPLES = 20  # timed batches per torch/DeepSpeed case, as criterion's sample_size in step.rs
 
 # Our bench groups, in bench order, with the torch optimizer that matches each and its
 # arguments (the same hyper-parameters as benches/step.rs), whether torch has a fused CPU path
 # for it, and the DeepSpeedCPUAdam mode that matches it (None: no DeepSpeed counterpart).
 OPTIMIZERS = [
-    # group,                      torch class, kwargs,                                     fused, deepspeed
-    ("sgd",                       "SGD",     dict(lr=1e-3),                                   True,  None),
-    ("sgd_momentum",              "SGD",     dict(lr=1e-3, momentum=0.9),                     True,  None),
-    ("sgd_nesterov",              "SGD",     dict(lr=1e-3, momentum=0.9, nesterov=True),      True,  None),
-    ("adagrad",                   "Adagrad", dict(),                                          True,  None),
-    ("rmsprop",                   "RMSprop", dict(),                                          False, None),
-    ("rmsprop_centered_momentum", "RMSprop", dict(centered=True, momentum=0.9),               False, None),
-    ("adam",                      "Adam",    dict(),                                          True,  "adam"),
-    ("adam_amsgrad",              "Adam",    dict(amsgrad=True),                              True,  None),
-    ("adamw",                     "AdamW",   dict(),                                          True,  "adamw"),
-    ("adamw_amsgrad",             "AdamW",   dict(amsgrad=True),                              True,  None),
-]  # fmt: skip
+    # (group, torch class, kwargs, fused, DeepSpeed)
+    ("sgd", "SGD", dict(lr=1e-3), True, None),
+    ("sgd_momentum", "SGD", dict(lr=1e-3, momentum=0.9), True, None),
+    ("sgd_nesterov", "SGD", dict(lr=1e-3, momentum=0.9, nesterov=True), True, None),
+    ("adagrad", "Adagrad", dict(), True, None),
+    ("rmsprop", "RMSprop", dict(), False, None),
+    ("rmsprop_centered_momentum", "RMSprop", dict(centered=True, momentum=0.9), False, None),
+    ("adam", "Adam", dict(), True, "adam"),
+    ("adam_amsgrad", "Adam", dict(amsgrad=True), True, None),
+    ("adamw", "AdamW", dict(), True, "adamw"),
+    ("adamw_amsgrad", "AdamW", dict(amsgrad=True), True, None),
+]
 
 
 def parse_args():
@@ -172,20 +178,26 @@ def make_param(n):
     return p
 
 
-def time_step(opt, n):
-    """Median seconds of one opt.step(), after a warm-up, time-bounded."""
-    step = opt.step
-    end, k = time.perf_counter() + ARGS.warmup, 0
-    while k < 3 or time.perf_counter() < end:
+def time_step(opt):
+    """Seconds per opt.step(): the median over SAMPLES batches of the mean step time in each
+    batch, after a warm-up; the same statistic as criterion's median (of samples that are
+    batches of iterations), so both sides absorb interruptions by other processes alike. (The
+    median of single-step timings would skip the interrupted steps on a loaded machine and
+    flatter whichever side is timed that way.)"""
+    step, clock = opt.step, time.perf_counter
+    t0, k = clock(), 0
+    while k < 3 or clock() - t0 < ARGS.warmup:
         step()
         k += 1
-    times, clock = [], time.perf_counter_ns
-    end = time.perf_counter() + ARGS.time
-    while len(times) < 5 or (time.perf_counter() < end and len(times) < 200_000):
+    per_step = (clock() - t0) / k
+    batch = max(1, round(ARGS.time / SAMPLES / per_step))
+    samples, end = [], clock() + ARGS.time
+    while len(samples) < 5 or (clock() < end and len(samples) < 2 * SAMPLES):
         t0 = clock()
-        step()
-        times.append(clock() - t0)
-    return statistics.median(times) * 1e-9
+        for _ in range(batch):
+            step()
+        samples.append((clock() - t0) / batch)
+    return statistics.median(samples)
 
 
 def melem(n, seconds):
@@ -216,30 +228,26 @@ def load_deepspeed():
         return None, reason, None
 
 
-def run_python(optimizers, sizes, ds_cls):
-    """{(group, column, n): Melem/s} for columns 'fused', 'default', 'deepspeed'."""
-    out = {}
-    for group, cls, kwargs, has_fused, ds_mode in optimizers:
-        for n in sizes:
-            cases = [("default", lambda p: torch_optimizer(cls, kwargs, False, p))]
-            if has_fused:
-                cases.insert(0, ("fused", lambda p: torch_optimizer(cls, kwargs, True, p)))
-            if ds_mode and ds_cls is not None:
-                wd = 1e-2 if ds_mode == "adamw" else 0.0  # torch's AdamW default, as ours
-                cases.append(("deepspeed", lambda p: ds_cls(
-                    [p], weight_decay=wd, adamw_mode=(ds_mode == "adamw"))))
-            for column, make in cases:
-                p = make_param(n)
-                try:
-                    opt = make(p)
-                    out[group, column, n] = melem(n, time_step(opt, n))
-                    log(f"  {group:<26} {column:<9} n={n:<9} {out[group, column, n]:9.1f} Melem/s")
-                except Exception as e:
-                    log(f"  {group:<26} {column:<9} n={n:<9} failed: {type(e).__name__}: {e}")
-                finally:
-                    opt = p = None
-                    gc.collect()
-    return out
+def run_python(group, cls, kwargs, has_fused, ds_mode, n, ds_cls, out):
+    """Adds {(group, column, n): Melem/s} for columns 'fused', 'default', 'deepspeed' to out."""
+    cases = [("default", lambda p: torch_optimizer(cls, kwargs, False, p))]
+    if has_fused:
+        cases.insert(0, ("fused", lambda p: torch_optimizer(cls, kwargs, True, p)))
+    if ds_mode and ds_cls is not None:
+        wd = 1e-2 if ds_mode == "adamw" else 0.0  # torch's AdamW default, as ours
+        cases.append(("deepspeed", lambda p: ds_cls(
+            [p], weight_decay=wd, adamw_mode=(ds_mode == "adamw"))))
+    for column, make in cases:
+        p = make_param(n)
+        try:
+            opt = make(p)
+            out[group, column, n] = melem(n, time_step(opt))
+            log(f"  {group:<26} {column:<9} n={n:<9} {out[group, column, n]:9.1f} Melem/s")
+        except Exception as e:
+            log(f"  {group:<26} {column:<9} n={n:<9} failed: {type(e).__name__}: {e}")
+        finally:
+            opt = p = None
+            gc.collect()
 
 
 # ------------------------------------------------------------------------------------- ours
@@ -264,41 +272,56 @@ def auto_backend_candidates():
     return ["Simd"]
 
 
-def criterion_dir():
-    if os.environ.get("CRITERION_HOME"):
-        return os.environ["CRITERION_HOME"]
-    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
-    return os.path.join(target, "criterion")
+def build_rust():
+    """Build the step bench once (so the whole run measures one build); its path and the
+    criterion directory it will write to."""
+    cmd = ["cargo", "bench", "--bench", "step", "--no-run", "--message-format=json"]
+    log("\nBuilding our bench: " + " ".join(cmd))
+    res = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
+    exe = None
+    for line in res.stdout.splitlines():
+        msg = json.loads(line) if line.startswith("{") else {}
+        if (msg.get("reason") == "compiler-artifact" and msg.get("executable")
+                and msg["target"]["name"] == "step" and "bench" in msg["target"]["kind"]):
+            exe = msg["executable"]
+    if exe is None:
+        raise RuntimeError("cargo did not report the step bench executable")
+    crit = os.environ.get("CRITERION_HOME")
+    if not crit:
+        meta = json.loads(subprocess.run(
+            ["cargo", "metadata", "--no-deps", "--format-version", "1"],
+            cwd=REPO, stdout=subprocess.PIPE, text=True, check=True).stdout)
+        crit = os.path.join(meta["target_directory"], "criterion")
+    return exe, crit
 
 
-def run_rust(optimizers, sizes):
-    """Run our bench; {(group, backend, n): Melem/s} for the estimates written by this run."""
-    backends = auto_backend_candidates()
+def run_rust(exe, crit, group, n, backends, out):
+    """Our bench for one group and n; adds {(group, backend, n): Melem/s} to out, from the
+    estimates this run wrote."""
     ids = backends + ["Scalar", "reference"]
-    groups = [o[0] for o in optimizers]
-    bench_filter = f"^(?:{'|'.join(groups)})/(?:{'|'.join(ids)})/"
-    env = dict(os.environ, FUSED_OPTIM_BENCH_SIZES=",".join(map(str, sizes)))
-    cmd = ["cargo", "bench", "--bench", "step", "--", bench_filter, "--save-baseline", BASELINE]
-    log(f"\nRunning our bench: FUSED_OPTIM_BENCH_SIZES={env['FUSED_OPTIM_BENCH_SIZES']} "
-        + " ".join(f"'{c}'" if "|" in c else c for c in cmd))
+    bench_filter = f"^{group}/(?:{'|'.join(ids)})/{n}$"
+    env = dict(os.environ, FUSED_OPTIM_BENCH_SIZES=str(n), CRITERION_HOME=crit)
     started = time.time() - 1
-    subprocess.run(cmd, cwd=REPO, env=env, stdout=sys.stderr, check=True)
-    out, root = {}, criterion_dir()
-    for group in groups:
-        for backend in ids:
-            for n in sizes:
-                path = os.path.join(root, group, backend, str(n), BASELINE, "estimates.json")
-                if not os.path.exists(path) or os.path.getmtime(path) < started:
-                    continue  # not available on this CPU, or not written by this run
-                with open(path) as f:
-                    ns = json.load(f)[ARGS.estimate]["point_estimate"]
-                out[group, backend, n] = n / ns * 1e3
-    # Auto: the first candidate that ran (unavailable back-ends are not benched).
+    subprocess.run([exe, "--bench", bench_filter, "--save-baseline", BASELINE],
+                   cwd=REPO, env=env, stdout=sys.stderr, check=True)
+    for backend in ids:
+        path = os.path.join(crit, group, backend, str(n), BASELINE, "estimates.json")
+        if not os.path.exists(path) or os.path.getmtime(path) < started:
+            continue  # not available on this CPU (not benched)
+        with open(path) as f:
+            est = json.load(f)
+        ns = (est.get(ARGS.estimate) or est["median"])["point_estimate"]  # slope: may be null
+        out[group, backend, n] = n / ns * 1e3
+        log(f"  {group:<26} {backend:<9} n={n:<9} {out[group, backend, n]:9.1f} Melem/s")
+
+
+def pick_auto(out, backends):
+    """Auto: the first candidate that ran (unavailable back-ends are not benched)."""
     auto = next((b for b in backends if any(k[1] == b for k in out)), None)
     for (group, backend, n), v in list(out.items()):
         if backend == auto:
             out[group, "auto", n] = v
-    return out, auto
+    return auto
 
 
 # ------------------------------------------------------------------------------------ report
@@ -373,19 +396,29 @@ def main():
     optimizers = [o for o in OPTIMIZERS if o[0] in ARGS.optimizers]
     sizes = ARGS.sizes
     t0 = time.time()
+    exe = None
+    if not ARGS.no_rust:
+        exe, crit = build_rust()
+        backends = auto_backend_candidates()
+        log(f"bench executable {exe}; criterion output in {crit}")
+    commit = sh(["git", "rev-parse", "--short", "HEAD"])
+    dirty = " (with uncommitted changes)" if sh(["git", "status", "--porcelain", "-uno"]) else ""
     ds_cls, ds_reason, ds_version = (None, "no Adam/AdamW selected", None)
     if any(o[4] for o in optimizers):
         ds_cls, ds_reason, ds_version = load_deepspeed()
         if ds_cls is None:
             log(f"DeepSpeed skipped: {ds_reason}")
     log(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); sizes {sizes}")
-    py = run_python(optimizers, sizes, ds_cls)
-    rs, auto = ({}, None)
-    if not ARGS.no_rust:
-        rs, auto = run_rust(optimizers, sizes)
+    # Interleaved, one optimizer and n at a time, so that the numbers each ratio divides are
+    # taken within seconds of each other (the load on a shared machine drifts over minutes).
+    py, rs = {}, {}
+    for group, cls, kwargs, has_fused, ds_mode in optimizers:
+        for n in sizes:
+            run_python(group, cls, kwargs, has_fused, ds_mode, n, ds_cls, py)
+            if exe:
+                run_rust(exe, crit, group, n, backends, rs)
+    auto = pick_auto(rs, backends) if exe else None
 
-    commit = sh(["git", "rev-parse", "--short", "HEAD"])
-    dirty = " (with uncommitted changes)" if sh(["git", "status", "--porcelain", "-uno"]) else ""
     rustflags = os.environ.get("RUSTFLAGS") or os.environ.get("CARGO_ENCODED_RUSTFLAGS")
     cap = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "?")()
     header = [
@@ -402,7 +435,8 @@ def main():
         "",
         "Melem/s (higher is better). ours = the back-end Backend::Auto picks"
         + (f" ({auto})" if auto else "") + "; reference = same-traffic kernel "
-        "(ours/ref = % of what memory allows, meaningful once n is out of cache); torch default = foreach=False, single tensor.",
+        "(ours/ref = % of what memory allows, meaningful once n is out of cache); "
+        "torch default = foreach=False, single tensor.",
     ]
     if ARGS.threads > 1 and not ARGS.no_rust:
         header.append(f"Ratios are ours on 1 thread against torch and DeepSpeed on {ARGS.threads}.")
