@@ -224,8 +224,12 @@ def load_deepspeed():
             DeepSpeedCPUAdam([p], adamw_mode=False).step()  # builds and loads the op
         return DeepSpeedCPUAdam, None, deepspeed.__version__
     except Exception as e:  # ImportError, build failure (RuntimeError, CalledProcessError), ...
-        reason = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
-        return None, reason, None
+        chain = []  # DeepSpeed wraps the real cause (no ninja, compiler error) in RuntimeErrors
+        while e is not None:
+            lines = str(e).strip().splitlines()
+            chain.append(f"{type(e).__name__}: {lines[-1] if lines else ''}")
+            e = e.__cause__ or e.__context__
+        return None, " <- ".join(chain), None
 
 
 def run_python(group, cls, kwargs, has_fused, ds_mode, n, ds_cls, out):
