@@ -129,15 +129,26 @@ fn gradient_matches_finite_differences() {
 }
 
 /// The convergence claim, with full batches and each optimizer's default hyper-parameters
-/// (seeded, deterministic):
+/// (seeded, deterministic): after 2000 epochs (twice the default run) every optimizer
 ///
-/// * every optimizer comes within 1 % of the optimal loss within 1000 epochs (the default
-///   run's length; all but RMSprop within 100);
-/// * after 2000 epochs it is still there: loss within 0.1 % of the optimum, and parameters
-///   within 1e-4 of θ* (Euclidean norm over weight and intercept), except for two with a
-///   known floor: RMSprop, whose steps stay about `lr` long near the optimum, ends in an
-///   oscillation of about 0.7·lr = 7e-3, and AdamW's decoupled weight decay still pulls the
-///   parameters towards 0 by about 1e-2; for these two, 2e-2.
+/// * came within 1 % of the optimal loss within 100 epochs, except four whose algorithm
+///   makes them slower: RMSprop (lr 0.01, steps that do not grow with the gradient), Lion
+///   (steps of ±lr = 0.01: w* ≈ 3 is 300 steps away) and Adadelta (steps that start at about
+///   √eps = 1e-3 and grow only as its accumulated updates do), within 1000 (the default
+///   run's length); and RAdam, whose variance rectification damps its steps (its factor r
+///   grows from 0.03 at step 6 to only 0.2 at step 100), within 200;
+/// * is still there: loss within 0.1 % of the optimum, and parameters within 1e-4 of θ*
+///   (Euclidean norm over weight and intercept), except for those with a known floor:
+///   - RMSprop, whose steps stay about `lr` long near the optimum, ends in an oscillation of
+///     about 0.7·lr = 7e-3; Lion's sign steps end in one of about lr = 1e-2 per parameter;
+///     AdamW's decoupled weight decay still pulls the parameters towards 0 by about 1e-2:
+///     for these three, 2e-2;
+///   - ASGD shrinks the parameters by `lambd` = 1e-4 at every step (and averages only after
+///     t0 = 1e6 steps), which biases them by about 2e-3: 5e-3;
+///   - Adadelta, whose self-tuned rate √(acc_delta / square_avg) does not shrink near the
+///     optimum, reaches it with its default lr 1 and then slowly drifts away (loss 0.4 % above
+///     it at 2000 epochs, |θ − θ*| 1.5e-2 and growing; see
+///     `adadelta_settles_only_below_its_default_rate`): loss within 1 %, 3e-2.
 #[test]
 fn every_optimizer_reaches_the_least_squares_optimum() {
     const EPOCHS: usize = 2000;
@@ -148,23 +159,48 @@ fn every_optimizer_reaches_the_least_squares_optimum() {
         let name = kind.name();
         assert_eq!(run.steps, EPOCHS);
         let reached = run.reached.expect("comes within 1 %");
-        let limit = if kind == Kind::RmsProp { 1000 } else { 100 };
+        let limit = match kind {
+            Kind::RmsProp | Kind::Lion | Kind::Adadelta => 1000,
+            Kind::RAdam => 200,
+            _ => 100,
+        };
         assert!(
             reached <= limit,
             "{name}: within 1 % only at epoch {reached}"
         );
+        let (excess, tolerance) = match kind {
+            Kind::RmsProp | Kind::Lion | Kind::AdamW => (1e-3, 2e-2),
+            Kind::Asgd => (1e-3, 5e-3),
+            Kind::Adadelta => (1e-2, 3e-2),
+            _ => (1e-3, 1e-4),
+        };
         assert!(
-            run.loss <= best * (1.0 + 1e-3),
+            run.loss <= best * (1.0 + excess),
             "{name}: loss {} vs optimum {best}",
             run.loss
         );
-        let tolerance = match kind {
-            Kind::RmsProp | Kind::AdamW => 2e-2,
-            _ => 1e-4,
-        };
         let d = distance(&run.params, &optimum);
         assert!(d <= tolerance, "{name}: |θ - θ*| = {d} > {tolerance}");
     }
+}
+
+/// Adadelta's default lr 1 reaches the optimum (within 1 % at epoch 893), then drifts away
+/// from it: its rate √(acc_delta / square_avg) adapts to the steps it takes rather than
+/// shrinking, and at lr 1 the oscillation across the stiff direction slowly grows (an f64
+/// re-implementation does the same). Below lr ≈ 0.75 it settles, more slowly.
+#[test]
+fn adadelta_settles_only_below_its_default_rate() {
+    let (data, optimum, best) = default_data();
+    let setup = full_batch_setup(&data, Kind::Adadelta);
+    assert_eq!(setup.lr, 1.0);
+    let loss = |epochs| train(&data, &setup, Batching::Full, epochs, best).loss;
+    let (at_1000, at_10000) = (loss(1000), loss(10_000));
+    assert!(at_1000 <= 1.001 * best, "{at_1000}");
+    assert!(at_10000 > 1.02 * best, "{at_10000}: no longer drifts");
+    let settled = Setup { lr: 0.7, ..setup };
+    let run = train(&data, &settled, Batching::Full, 10_000, 1.01 * best);
+    assert!(run.reached.is_some_and(|epoch| epoch <= 1200), "{run:?}");
+    assert!(distance(&run.params, &optimum) <= 1e-4, "{run:?}");
 }
 
 /// Without its weight decay AdamW is Adam, and converges as tightly.
@@ -180,17 +216,25 @@ fn adamw_without_weight_decay_reaches_the_optimum() {
 }
 
 /// With mini-batches of 10 (reshuffled each epoch) and the default learning rates for them,
-/// every optimizer comes within 1 % of the optimal loss within 100 epochs, and ends within
-/// 15 % of it: gradient noise keeps a constant-rate optimizer from settling.
+/// every optimizer but Rprop comes within 1 % of the optimal loss within 100 epochs (Adadelta,
+/// whose steps grow from about √eps and are held back by the gradient noise in its squared
+/// average, within 300), and ends within 15 % of it: gradient noise keeps a constant-rate
+/// optimizer from settling. Rprop is a full-batch method: the noisy gradient's sign keeps
+/// flipping, each flip halves the step size, and it stalls far from the optimum.
 #[test]
 fn every_optimizer_converges_with_mini_batches() {
     let (data, _, best) = default_data();
     let batching = Batching::Mini(10);
     for kind in Kind::ALL {
         let setup = problems::linear_setup(kind, data.smoothness(), batching, data.samples());
-        let run = train(&data, &setup, batching, 100, 1.01 * best);
+        let epochs = if kind == Kind::Adadelta { 300 } else { 100 };
+        let run = train(&data, &setup, batching, epochs, 1.01 * best);
         let name = kind.name();
-        assert_eq!(run.steps, 1000);
+        assert_eq!(run.steps, 10 * epochs);
+        if kind == Kind::Rprop {
+            assert!(run.reached.is_none() && run.loss > 1.5 * best, "{run:?}");
+            continue;
+        }
         assert!(run.reached.is_some(), "{name} never within 1 %");
         assert!(run.loss <= 1.15 * best, "{name}: loss {}", run.loss);
     }
@@ -225,7 +269,14 @@ fn default_learning_rates_follow_the_smoothness_and_the_batches() {
     assert_eq!(lr(Kind::Sgd, Batching::Mini(25)), 0.25);
     assert_eq!(lr(Kind::Sgd, Batching::Mini(1)), 0.05);
     assert_eq!(lr(Kind::Adam, Batching::Mini(10)), 0.16);
-    for kind in [Kind::Adagrad, Kind::RmsProp] {
+    assert_eq!(lr(Kind::Asgd, Batching::Full), 0.5); // plain SGD's
+    for kind in [
+        Kind::Adagrad,
+        Kind::RmsProp,
+        Kind::Adadelta,
+        Kind::Rprop,
+        Kind::Lion,
+    ] {
         assert_eq!(lr(kind, Batching::Mini(1)), lr(kind, Batching::Full));
     }
 }
@@ -343,11 +394,24 @@ fn saddle_stalls_plain_gradient_descent_and_momentum_passes_it() {
         let run = descend(&problems::SADDLE, &setup, &[1.0], 100);
         let crossed = run.path.iter().any(|&x| x < 0.0);
         match kind {
-            // The gradient 3x² vanishes as x → 0: these creep towards the saddle.
-            Kind::Sgd | Kind::Adagrad | Kind::RmsProp => {
+            // The gradient 3x² vanishes as x → 0: these creep towards the saddle. ASGD is
+            // plain SGD; RAdam's rectification keeps its steps small (its factor r grows
+            // from 0.03 at step 6 to 0.2 at step 100); Adadelta's steps start at about √eps
+            // and have barely grown.
+            Kind::Sgd | Kind::Adagrad | Kind::RmsProp | Kind::Asgd | Kind::RAdam => {
                 assert!(!crossed, "{} crossed", kind.name());
                 assert_eq!(run.steps, 100);
                 assert!(run.params[0] > 0.0 && run.params[0] < 0.2, "{run:?}");
+            }
+            Kind::Adadelta => {
+                assert!(!crossed && run.steps == 100, "{run:?}");
+                assert!(run.params[0] > 0.5 && run.params[0] < 0.9, "{run:?}");
+            }
+            // Momentum carries Adamax past it, but its steps are the gradient over the
+            // largest one seen (the first, 3): it stays near 0 as the gradient vanishes.
+            Kind::Adamax => {
+                assert!(crossed && run.steps == 100, "{run:?}");
+                assert!(run.params[0].abs() < 0.1, "{run:?}");
             }
             // Momentum and normalised steps carry these through, and down x³ out of [−2, 2].
             _ => {
@@ -408,8 +472,11 @@ fn every_optimizer_fits_the_sigmoid_neuron() {
         epochs_to_fit.push((kind, reached));
         if setup.weight_decay == 0.0 {
             let (dw, db) = (f64::from(run.params[0]) - w, f64::from(run.params[1]) - b);
+            // ASGD shrinks the parameters by lambd = 1e-4 per step, against gradients that
+            // the flat sigmoid makes small: a bias of about 2e-2.
+            let tolerance = if kind == Kind::Asgd { 5e-2 } else { 1e-3 };
             assert!(
-                dw.abs() < 1e-3 && db.abs() < 1e-3,
+                dw.abs() < tolerance && db.abs() < tolerance,
                 "{}: {run:?}",
                 kind.name()
             );
@@ -547,6 +614,10 @@ fn flags_select_problems_optimizers_and_hyper_parameters() {
     assert_eq!(config.epochs(Problem::Neuron), 7);
     for setup in config.setups(|kind| Setup::new(kind, 1.0)) {
         assert_eq!(setup.lr, 0.02, "--lr overrides the scaled default");
+    }
+    for kind in Kind::ALL {
+        let config = parse(&["--optimizer", kind.name()]).expect("valid");
+        assert_eq!(config.optimizers, [kind]);
     }
     let config = parse(&["--problem", "xcos,saddle", "--momentum", "0.5"]).expect("valid");
     assert_eq!(config.problems, [Problem::XCos, Problem::Saddle]);

@@ -24,7 +24,8 @@ struct Args {
           value_parser = problems)]
     problem: Vec<&'static [Problem]>,
 
-    /// Optimizers, comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
+    /// Optimizers, comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw,
+    /// adamax, nadam, radam, adadelta, rprop (its lr is the initial step size), asgd, lion
     /// [default: all]
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     optimizer: Vec<Kind>,
@@ -39,7 +40,8 @@ struct Args {
     #[arg(long, value_parser = non_negative)]
     momentum: Option<f64>,
 
-    /// Weight decay: L2, decoupled for adamw [default: 0.01 for adamw, 0 otherwise]
+    /// Weight decay: L2, decoupled for adamw and lion, none for rprop [default: 0.01 for
+    /// adamw, 0.001 for lion, 0 otherwise]
     #[arg(long, value_parser = non_negative)]
     weight_decay: Option<f64>,
 

@@ -124,7 +124,7 @@ fn linear(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
     );
     println!(
         "Smoothness of the loss (its largest curvature): L = {smoothness:.4}; with full \
-         batches, sgd's default rate is 1.25/L, momentum's and nesterov's 0.25/L.\n"
+         batches, sgd's and asgd's default rate is 1.25/L, momentum's and nesterov's 0.25/L.\n"
     );
 
     let mut table = Table::new(
@@ -182,6 +182,31 @@ fn linear(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
         println!(
             "adamw's decoupled weight decay pulls w towards 0; the pull fades only as its \
              squared-gradient average decays, so it approaches w* slowly."
+        );
+    }
+    let has = |kind| setups.iter().any(|s| s.kind == kind);
+    if has(Kind::Lion) {
+        println!(
+            "lion's steps are +-lr on every parameter: it ends oscillating about w* by about lr."
+        );
+    }
+    if has(Kind::Asgd) {
+        println!(
+            "asgd decays the parameters by lambd = 1e-4 every step, which biases them by about \
+             2e-3; it averages them only after t0 = 1e6 steps."
+        );
+    }
+    if has(Kind::Adadelta) && config.batching == Batching::Full {
+        println!(
+            "adadelta's self-tuned steps start at about sqrt(eps) = 1e-3 and do not shrink near \
+             the optimum: with lr 1 it gets there, then slowly drifts away (lr 0.7 settles, \
+             after about 1140 epochs)."
+        );
+    }
+    if has(Kind::Rprop) && config.batching != Batching::Full {
+        println!(
+            "rprop is a full-batch method: with mini-batches the gradient's sign keeps flipping, \
+             which keeps shrinking its step sizes, so it stalls."
         );
     }
     if config.batching != Batching::Full {
@@ -342,8 +367,8 @@ fn neuron(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
     println!(
         "Sigmoid neuron s(w*x + b) fitted to (0.5, 0.2) and (2.5, 0.9), loss sum of \
          (s - y)^2 / 2, from w = b = -2, {epochs} epochs.\nExact fit: w* = {w_star:.4}, \
-         b* = {b_star:.4} (loss 0). The seed's eta = 1 for all but RMSprop, Adam and AdamW, \
-         whose normalised steps need less.\n"
+         b* = {b_star:.4} (loss 0). The seed's eta = 1 for all but RMSprop, Adam, AdamW, NAdam \
+         and Lion, whose normalised or sign steps need less.\n"
     );
     let mut table = Table::new(
         &[

@@ -8,14 +8,17 @@ use std::f64::consts::PI;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use fused_optim::{Adagrad, Adam, AdamW, Error, Optimizer, RmsProp, Sgd};
+use fused_optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Error, Lion, NAdam, Optimizer, RAdam, RmsProp,
+    Rprop, Sgd,
+};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::data::Dataset;
 
-/// The optimizers the driver compares: the crate's five types, with SGD shown plain, with
+/// The optimizers the driver compares: the crate's twelve types, with SGD shown plain, with
 /// heavy-ball momentum and with Nesterov momentum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -26,10 +29,17 @@ pub enum Kind {
     RmsProp,
     Adam,
     AdamW,
+    Adamax,
+    NAdam,
+    RAdam,
+    Adadelta,
+    Rprop,
+    Asgd,
+    Lion,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Sgd,
         Kind::Momentum,
         Kind::Nesterov,
@@ -37,6 +47,13 @@ impl Kind {
         Kind::RmsProp,
         Kind::Adam,
         Kind::AdamW,
+        Kind::Adamax,
+        Kind::NAdam,
+        Kind::RAdam,
+        Kind::Adadelta,
+        Kind::Rprop,
+        Kind::Asgd,
+        Kind::Lion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +65,13 @@ impl Kind {
             Kind::RmsProp => "rmsprop",
             Kind::Adam => "adam",
             Kind::AdamW => "adamw",
+            Kind::Adamax => "adamax",
+            Kind::NAdam => "nadam",
+            Kind::RAdam => "radam",
+            Kind::Adadelta => "adadelta",
+            Kind::Rprop => "rprop",
+            Kind::Asgd => "asgd",
+            Kind::Lion => "lion",
         }
     }
 
@@ -82,13 +106,13 @@ pub struct Setup {
     pub lr: f64,
     /// Used by the kinds that have momentum (SGD's and RMSprop's).
     pub momentum: f64,
-    /// L2 penalty; decoupled for AdamW.
+    /// L2 penalty; decoupled for AdamW and Lion; Rprop has none.
     pub weight_decay: f64,
 }
 
 impl Setup {
     /// `kind` with learning rate `lr`, momentum 0.9 for `momentum` and `nesterov` (0 for the
-    /// others) and the crate's default weight decay (0, or 0.01 for AdamW).
+    /// others) and the crate's default weight decay (0, or 0.01 for AdamW and 1e-3 for Lion).
     pub fn new(kind: Kind, lr: f64) -> Setup {
         let momentum = match kind {
             Kind::Momentum | Kind::Nesterov => 0.9,
@@ -96,6 +120,7 @@ impl Setup {
         };
         let weight_decay = match kind {
             Kind::AdamW => AdamW::default().weight_decay,
+            Kind::Lion => Lion::default().weight_decay,
             _ => 0.0,
         };
         Setup {
@@ -143,6 +168,41 @@ impl Setup {
                 weight_decay,
                 ..AdamW::default()
             }),
+            Kind::Adamax => Box::new(Adamax {
+                lr,
+                weight_decay,
+                ..Adamax::default()
+            }),
+            Kind::NAdam => Box::new(NAdam {
+                lr,
+                weight_decay,
+                ..NAdam::default()
+            }),
+            Kind::RAdam => Box::new(RAdam {
+                lr,
+                weight_decay,
+                ..RAdam::default()
+            }),
+            Kind::Adadelta => Box::new(Adadelta {
+                lr,
+                weight_decay,
+                ..Adadelta::default()
+            }),
+            // Rprop's `lr` is its initial step size; it has no weight decay.
+            Kind::Rprop => Box::new(Rprop {
+                lr,
+                ..Rprop::default()
+            }),
+            Kind::Asgd => Box::new(Asgd {
+                lr,
+                weight_decay,
+                ..Asgd::default()
+            }),
+            Kind::Lion => Box::new(Lion {
+                lr,
+                weight_decay,
+                ..Lion::default()
+            }),
         }
     }
 
@@ -153,7 +213,7 @@ impl Setup {
         if self.kind.has_momentum() && self.momentum != 0.0 {
             text += &format!(" momentum {:?}", self.momentum);
         }
-        if self.weight_decay != 0.0 {
+        if self.weight_decay != 0.0 && self.kind != Kind::Rprop {
             text += &format!(" wd {:?}", self.weight_decay);
         }
         text
@@ -196,8 +256,10 @@ impl Problem {
     pub fn toy_setup(self, kind: Kind) -> Setup {
         use Kind::*;
         let lr = match (self, kind) {
-            (Problem::Neuron, RmsProp) => 0.01,
-            (Problem::Neuron, Adam | AdamW) => 0.1,
+            // A factor of its self-tuned steps, which start at about √eps: PyTorch's 1.
+            (_, Adadelta) => 1.0,
+            (Problem::Neuron, RmsProp | Lion) => 0.01,
+            (Problem::Neuron, Adam | AdamW | NAdam) => 0.1,
             (Problem::Neuron, _) => 1.0,
             (_, RmsProp) => 0.01,
             (_, _) => 0.1,
@@ -247,15 +309,21 @@ impl Batching {
 /// Linear regression's default hyper-parameters for `kind`, given the smoothness `L` of the
 /// loss (its largest curvature, see `Dataset::smoothness`) and the batches.
 ///
-/// With full batches: plain gradient descent takes 1.25/L (it is stable below 2/L); with
-/// momentum 0.9 (heavy-ball or Nesterov) 0.25/L; the adaptive optimizers normalise their
-/// steps, so theirs do not depend on L: Adagrad 1, Adam and AdamW 0.5, RMSprop 0.01 (its
-/// steps do not shrink near the optimum, so it ends in an oscillation of about its rate).
+/// With full batches: plain gradient descent takes 1.25/L (it is stable below 2/L), and so
+/// does ASGD (plain SGD with a slowly decaying rate, averaging only after a million steps);
+/// with momentum 0.9 (heavy-ball or Nesterov) 0.25/L; the adaptive optimizers normalise
+/// their steps, so theirs do not depend on L: Adagrad, Adamax and Adadelta 1 (Adadelta's is
+/// a factor of its self-tuned steps), Adam, AdamW, NAdam and RAdam 0.5, Lion 0.01 (its
+/// steps are ±lr, so it ends oscillating by about that much), RMSprop 0.01 (its steps do not
+/// shrink near the optimum, so it ends in an oscillation of about its rate), and Rprop's
+/// initial step size 0.01 (it adapts its step sizes itself).
 ///
 /// With mini-batches the rate is scaled by √(rows / samples), the square-root rule for
 /// noisier gradients, except Adagrad's (its accumulated squared gradients already shrink its
-/// steps as they multiply) and RMSprop's (already small). Rates are rounded to two significant
-/// digits, so that the printed rate reproduces the run.
+/// steps as they multiply), RMSprop's and Lion's (already small), Adadelta's (a factor, not a
+/// step length) and Rprop's (an initial step size: it is a full-batch method and stalls with
+/// mini-batches anyway, as noisy gradient signs keep shrinking its steps). Rates are rounded
+/// to two significant digits, so that the printed rate reproduces the run.
 pub fn linear_setup(kind: Kind, smoothness: f64, batching: Batching, samples: usize) -> Setup {
     let lr = match kind {
         Kind::Sgd => 1.25 / smoothness,
@@ -263,9 +331,14 @@ pub fn linear_setup(kind: Kind, smoothness: f64, batching: Batching, samples: us
         Kind::Adagrad => 1.0,
         Kind::RmsProp => 0.01,
         Kind::Adam | Kind::AdamW => 0.5,
+        Kind::NAdam | Kind::RAdam => 0.5,
+        Kind::Adamax | Kind::Adadelta => 1.0,
+        Kind::Rprop => 0.01,
+        Kind::Asgd => 1.25 / smoothness,
+        Kind::Lion => 0.01,
     };
     let scale = match kind {
-        Kind::Adagrad | Kind::RmsProp => 1.0,
+        Kind::Adagrad | Kind::RmsProp | Kind::Adadelta | Kind::Rprop | Kind::Lion => 1.0,
         _ => (batching.rows(samples) as f64 / samples as f64).sqrt(),
     };
     Setup::new(kind, two_digits(lr * scale))
