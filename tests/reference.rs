@@ -79,8 +79,12 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use fused_optim::{Adagrad, Adam, AdamW, Backend, Optimizer, RmsProp, Sgd};
+use fused_optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Backend, Lion, NAdam, Optimizer, RAdam, RmsProp,
+    Rprop, Sgd,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRunner};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -125,6 +129,9 @@ thread_local! {
 struct Val {
     x: f64,
     id: usize,
+    /// An exact zero in both evaluations (an exact zero input, or a product with one, …): an
+    /// operation on it rounds nothing.
+    zero: bool,
 }
 
 impl Val {
@@ -134,13 +141,14 @@ impl Val {
             Val {
                 x,
                 id: tape.len() - 1,
+                zero: false,
             }
         })
     }
 
     /// An `f32` input: exact.
     fn input(x: f32) -> Val {
-        Val::node(f64::from(x), [NONE; 2], 0.0)
+        Val::exact(f64::from(x))
     }
 
     /// A hyper-parameter or per-call scalar that reaches the kernel rounded once to `f32`.
@@ -154,11 +162,23 @@ impl Val {
         Val::node(x, parents, U * x.abs() + ETA + f64::EPSILON * x.abs())
     }
 
+    /// [`Val::op`], or an exact zero (no rounding) if `zero`.
+    fn op_or_zero(x: f64, parents: [(usize, f64); 2], zero: bool) -> Val {
+        if zero {
+            Val {
+                zero: true,
+                ..Val::node(x, parents, 0.0)
+            }
+        } else {
+            Val::op(x, parents)
+        }
+    }
+
     fn sqrt(self) -> Val {
         let z = self.x.sqrt();
         // An exact 0 only comes from exact zeros (all-zero gradients): no error to amplify.
         let dz = if z > 0.0 { 0.5 / z } else { 0.0 };
-        Val::op(z, [(self.id, dz), NONE])
+        Val::op_or_zero(z, [(self.id, dz), NONE], self.zero)
     }
 
     /// `torch.maximum`: exact, but the `f32` evaluation may pick the other operand when they
@@ -175,26 +195,94 @@ impl Val {
         };
         Val::node(larger.x, [(larger.id, 1.0), NONE], r)
     }
+
+    /// `torch.minimum` / the upper bound of `clamp`: `−max(−x, −y)`, with the same near-tie
+    /// term.
+    fn min(self, y: Val) -> Val {
+        -((-self).max(-y))
+    }
+
+    /// `|x|`: `max(x, −x)`, so that an `x` within its bound of 0 (where `f32` may take the
+    /// other sign) adds `2·e(x) + 2|x|` of its own, as a near-tie of `max` does.
+    fn abs(self) -> Val {
+        self.max(-self)
+    }
+
+    /// A value that is exactly PyTorch's (or optax's) `f32` value: no error.
+    fn exact(x: f64) -> Val {
+        Val {
+            zero: x == 0.0,
+            ..Val::node(x, [NONE; 2], 0.0)
+        }
+    }
+
+    /// The `f32` rounding of a per-call scalar computed in `f64` as a function `x(a)` of a
+    /// value `a` of the tape (itself an `f32` value with its own bound): `dx_da` carries
+    /// `a`'s error, `u·|x|` is the rounding.
+    fn rounded_of(x: f64, a: Val, dx_da: f64) -> Val {
+        Val::node(x, [(a.id, dx_da), NONE], U * x.abs())
+    }
+
+    /// `jnp.sign`: −1 or +1, `±0` for `±0`. Piecewise constant, so no derivative; but where
+    /// `|x| ≤ e(x)` the `f32` evaluation may fall on the other side of 0 (or on 0), and its
+    /// sign is then off by up to 2, which this node adds as its own error (counted in
+    /// [`SIGNS_NEAR_SWITCH`]). Elsewhere the `f32` sign is the reference's (to first order).
+    fn jnp_sign(self) -> Val {
+        let s = if self.x > 0.0 {
+            1.0
+        } else if self.x < 0.0 {
+            -1.0
+        } else {
+            self.x
+        };
+        if self.zero {
+            return Val::exact(s);
+        }
+        let [e, ..] = error_bounds(&[self]);
+        let r = if self.x.abs() <= e {
+            SIGNS_NEAR_SWITCH.fetch_add(1, Ordering::Relaxed);
+            2.0
+        } else {
+            0.0
+        };
+        Val::node(s, [NONE; 2], r)
+    }
 }
+
+/// How many sign decisions (Lion's `sign(c)`) fell within the rounding bound of the switch
+/// (see [`Val::jnp_sign`]).
+static SIGNS_NEAR_SWITCH: AtomicU64 = AtomicU64::new(0);
 
 impl Add for Val {
     type Output = Val;
     fn add(self, y: Val) -> Val {
-        Val::op(self.x + y.x, [(self.id, 1.0), (y.id, 1.0)])
+        Val::op_or_zero(
+            self.x + y.x,
+            [(self.id, 1.0), (y.id, 1.0)],
+            self.zero && y.zero,
+        )
     }
 }
 
 impl Sub for Val {
     type Output = Val;
     fn sub(self, y: Val) -> Val {
-        Val::op(self.x - y.x, [(self.id, 1.0), (y.id, -1.0)])
+        Val::op_or_zero(
+            self.x - y.x,
+            [(self.id, 1.0), (y.id, -1.0)],
+            self.zero && y.zero,
+        )
     }
 }
 
 impl Mul for Val {
     type Output = Val;
     fn mul(self, y: Val) -> Val {
-        Val::op(self.x * y.x, [(self.id, y.x), (y.id, self.x)])
+        Val::op_or_zero(
+            self.x * y.x,
+            [(self.id, y.x), (y.id, self.x)],
+            self.zero || y.zero,
+        )
     }
 }
 
@@ -202,14 +290,17 @@ impl Div for Val {
     type Output = Val;
     fn div(self, y: Val) -> Val {
         let z = self.x / y.x;
-        Val::op(z, [(self.id, 1.0 / y.x), (y.id, -z / y.x)])
+        Val::op_or_zero(z, [(self.id, 1.0 / y.x), (y.id, -z / y.x)], self.zero)
     }
 }
 
 impl Neg for Val {
     type Output = Val;
     fn neg(self) -> Val {
-        Val::node(-self.x, [(self.id, -1.0), NONE], 0.0)
+        Val {
+            zero: self.zero,
+            ..Val::node(-self.x, [(self.id, -1.0), NONE], 0.0)
+        }
     }
 }
 
@@ -449,6 +540,252 @@ fn adamw_reference(o: &AdamW, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
     adam_reference(&adam, params, grads)
 }
 
+/// `torch.optim.Adamax`.
+fn adamax_reference(o: &Adamax, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    let (beta1, beta2) = o.betas;
+    per_element(params.len(), |i| {
+        let weight_decay = Val::rounded(o.weight_decay);
+        let eps = Val::rounded(o.eps);
+        let one_minus_beta1 = Val::rounded(1.0 - beta1);
+        let beta2_ = Val::rounded(beta2);
+        let mut p = Val::input(params[i]);
+        let zero = Val::input(0.0);
+        let (mut exp_avg, mut exp_inf) = (zero, zero);
+        for (step, grad) in (1..).zip(grads) {
+            let mut g = grad_of(grad[i], o.maximize);
+            if o.weight_decay != 0.0 {
+                g = g + weight_decay * p;
+            }
+            exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg);
+            exp_inf = (exp_inf * beta2_).max(g.abs() + eps);
+            let clr = Val::rounded(o.lr / (1.0 - beta1.powi(step)));
+            p = p - clr * (exp_avg / exp_inf);
+        }
+        vec![p, exp_avg, exp_inf]
+    })
+}
+
+/// `torch.optim.NAdam`.
+fn nadam_reference(o: &NAdam, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    let (beta1, beta2) = o.betas;
+    let mu_of = |step: f64| beta1 * (1.0 - 0.5 * 0.96f64.powf(step * o.momentum_decay));
+    per_element(params.len(), |i| {
+        let weight_decay = Val::rounded(o.weight_decay);
+        let decay = Val::rounded(1.0 - o.lr * o.weight_decay);
+        let eps = Val::rounded(o.eps);
+        let one_minus_beta1 = Val::rounded(1.0 - beta1);
+        let beta2_ = Val::rounded(beta2);
+        let one_minus_beta2 = Val::rounded(1.0 - beta2);
+        let mut p = Val::input(params[i]);
+        let zero = Val::input(0.0);
+        let (mut exp_avg, mut exp_avg_sq) = (zero, zero);
+        // `state["mu_product"]`: an `f32` tensor multiplied by `f32(μₜ)` each step, so on the
+        // tape as the exact product with one rounding per factor and per product.
+        let mut mu_product = Val::exact(1.0);
+        for (step, grad) in (1..).zip(grads) {
+            let mut g = grad_of(grad[i], o.maximize);
+            if o.weight_decay != 0.0 {
+                if o.decoupled_weight_decay {
+                    p = p * decay;
+                } else {
+                    g = g + weight_decay * p;
+                }
+            }
+            let t = f64::from(step);
+            let (mu, mu_next) = (mu_of(t), mu_of(t + 1.0));
+            mu_product = mu_product * Val::rounded(mu);
+            exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg);
+            exp_avg_sq = exp_avg_sq * beta2_ + one_minus_beta2 * g * g;
+            let bias_correction2 = Val::rounded(1.0 - beta2.powi(step));
+            let denom = (exp_avg_sq / bias_correction2).sqrt() + eps;
+            // The two `addcdiv` values, in `f64` from `mu_product.item()`, rounded once.
+            let pi = mu_product.x;
+            let grad_coef = -o.lr * (1.0 - mu) / (1.0 - pi);
+            let grad_coef = Val::rounded_of(grad_coef, mu_product, grad_coef / (1.0 - pi));
+            let next = 1.0 - pi * mu_next;
+            let exp_avg_coef = -o.lr * mu_next / next;
+            let exp_avg_coef =
+                Val::rounded_of(exp_avg_coef, mu_product, exp_avg_coef * mu_next / next);
+            p = p + (grad_coef * g) / denom;
+            p = p + (exp_avg_coef * exp_avg) / denom;
+        }
+        vec![p, exp_avg, exp_avg_sq]
+    })
+}
+
+/// `torch.optim.RAdam`.
+fn radam_reference(o: &RAdam, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    let (beta1, beta2) = o.betas;
+    per_element(params.len(), |i| {
+        let lr = Val::rounded(o.lr);
+        let weight_decay = Val::rounded(o.weight_decay);
+        let decay = Val::rounded(1.0 - o.lr * o.weight_decay);
+        let eps = Val::rounded(o.eps);
+        let one_minus_beta1 = Val::rounded(1.0 - beta1);
+        let beta2_ = Val::rounded(beta2);
+        let one_minus_beta2 = Val::rounded(1.0 - beta2);
+        let one = Val::exact(1.0);
+        let mut p = Val::input(params[i]);
+        let zero = Val::input(0.0);
+        let (mut exp_avg, mut exp_avg_sq) = (zero, zero);
+        for (step, grad) in (1..).zip(grads) {
+            let mut g = grad_of(grad[i], o.maximize);
+            if o.weight_decay != 0.0 {
+                if o.decoupled_weight_decay {
+                    p = p * decay;
+                } else {
+                    g = g + weight_decay * p;
+                }
+            }
+            exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg);
+            exp_avg_sq = exp_avg_sq * beta2_ + one_minus_beta2 * g * g;
+            let t = f64::from(step);
+            let bias_correction1 = 1.0 - beta1.powi(step);
+            let bias_correction2 = 1.0 - beta2.powi(step);
+            let bias_corrected_exp_avg = exp_avg / Val::rounded(bias_correction1);
+            let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+            let rho_t = rho_inf - 2.0 * t * beta2.powi(step) / bias_correction2;
+            if rho_t > 5.0 {
+                let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                    .sqrt();
+                // `bias_correction2 ** 0.5 / (√v + eps)`: PyTorch's scalar-by-tensor division
+                // is a reciprocal times the scalar.
+                let adaptive_lr =
+                    (one / (exp_avg_sq.sqrt() + eps)) * Val::rounded(bias_correction2.sqrt());
+                p = p - ((bias_corrected_exp_avg * lr) * adaptive_lr) * Val::rounded(rect);
+            } else {
+                p = p - bias_corrected_exp_avg * lr;
+            }
+        }
+        vec![p, exp_avg, exp_avg_sq]
+    })
+}
+
+/// `torch.optim.Adadelta`.
+fn adadelta_reference(o: &Adadelta, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    per_element(params.len(), |i| {
+        let lr = Val::rounded(o.lr);
+        let weight_decay = Val::rounded(o.weight_decay);
+        let eps = Val::rounded(o.eps);
+        let rho = Val::rounded(o.rho);
+        let one_minus_rho = Val::rounded(1.0 - o.rho);
+        let mut p = Val::input(params[i]);
+        let zero = Val::input(0.0);
+        let (mut square_avg, mut acc_delta) = (zero, zero);
+        for grad in grads {
+            let mut g = grad_of(grad[i], o.maximize);
+            if o.weight_decay != 0.0 {
+                g = g + weight_decay * p;
+            }
+            square_avg = square_avg * rho + one_minus_rho * g * g;
+            let std = (square_avg + eps).sqrt();
+            let delta = ((acc_delta + eps).sqrt() / std) * g;
+            acc_delta = acc_delta * rho + one_minus_rho * delta * delta;
+            p = p - lr * delta;
+        }
+        vec![p, square_avg, acc_delta]
+    })
+}
+
+/// `torch.optim.Rprop`. Its sign decisions are exact: `grad · prev` is a product of two
+/// `f32` inputs (the gradient, and the previous one or 0), rounded to `f32` as PyTorch
+/// rounds it, so the reference takes its sign from that `f32` product, the crate's own
+/// value. Only the step size carries rounding errors (`s · f`, and the roundings of `lr`,
+/// the etas and the bounds), and `p ∓ s`.
+fn rprop_reference(o: &Rprop, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    per_element(params.len(), |i| {
+        let (etaminus, etaplus) = (Val::rounded(o.etas.0), Val::rounded(o.etas.1));
+        let step_size_min = Val::rounded(o.step_sizes.0);
+        let step_size_max = Val::rounded(o.step_sizes.1);
+        let mut p = Val::input(params[i]);
+        let mut step_size = Val::rounded(o.lr);
+        let mut prev = 0.0f32;
+        for grad in grads {
+            let mut g = if o.maximize { -grad[i] } else { grad[i] };
+            let direction = g * prev;
+            // `sign[sign.eq(0)] = 1`: a multiplication by 1, exact.
+            if direction > 0.0 {
+                step_size = step_size * etaplus;
+            } else if direction < 0.0 {
+                step_size = step_size * etaminus;
+            }
+            step_size = step_size.max(step_size_min).min(step_size_max);
+            if direction < 0.0 {
+                g = 0.0;
+            }
+            if g > 0.0 {
+                p = p - step_size;
+            } else if g < 0.0 {
+                p = p + step_size;
+            }
+            prev = g;
+        }
+        vec![p, Val::input(prev), step_size]
+    })
+}
+
+/// `torch.optim.ASGD`. `state["eta"]` and `state["mu"]` are `f32` tensors holding
+/// `lr / (1 + lambd·lr·(t − 1))^alpha` and `1 / max(1, t − 1 − t0)` (1 before the first
+/// step): each is one rounding of that value; `1 − lambd·eta` is computed in `f64` from the
+/// `f32` `eta` and rounded once. Whether `ax` averages or copies is PyTorch's test on the
+/// `f32` `mu` (`mu.item() != 1`).
+fn asgd_reference(o: &Asgd, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    per_element(params.len(), |i| {
+        let weight_decay = Val::rounded(o.weight_decay);
+        let mut p = Val::input(params[i]);
+        let mut ax = Val::input(0.0);
+        for (step, grad) in (1u32..).zip(grads) {
+            let mut g = grad_of(grad[i], o.maximize);
+            if o.weight_decay != 0.0 {
+                g = g + weight_decay * p;
+            }
+            let done = f64::from(step - 1);
+            let eta = Val::rounded(o.lr / (1.0 + o.lambd * o.lr * done).powf(o.alpha));
+            let decay = Val::rounded_of(1.0 - o.lambd * eta.x, eta, -o.lambd);
+            p = p * decay;
+            p = p + (-eta) * g;
+            let mu = if step == 1 {
+                1.0
+            } else {
+                1.0 / f64::max(1.0, done - o.t0)
+            };
+            ax = if mu as f32 != 1.0 {
+                ax + (p - ax) * Val::rounded(mu)
+            } else {
+                p
+            };
+        }
+        vec![p, ax]
+    })
+}
+
+/// optax's `lion` (`scale_by_lion`, `add_decayed_weights`, `scale_by_learning_rate`).
+fn lion_reference(o: &Lion, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    let (beta1, beta2) = o.betas;
+    per_element(params.len(), |i| {
+        let lr = Val::rounded(o.lr);
+        let weight_decay = Val::rounded(o.weight_decay);
+        let beta1_ = Val::rounded(beta1);
+        let one_minus_beta1 = Val::rounded(1.0 - beta1);
+        let beta2_ = Val::rounded(beta2);
+        let one_minus_beta2 = Val::rounded(1.0 - beta2);
+        let mut p = Val::input(params[i]);
+        let mut exp_avg = Val::input(0.0);
+        for grad in grads {
+            let g = grad_of(grad[i], o.maximize);
+            let c = one_minus_beta1 * g + beta1_ * exp_avg;
+            exp_avg = one_minus_beta2 * g + beta2_ * exp_avg;
+            let mut u = c.jnp_sign();
+            if o.weight_decay != 0.0 {
+                u = u + weight_decay * p;
+            }
+            p = p - lr * u;
+        }
+        vec![p, exp_avg]
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Random problems.
 // ---------------------------------------------------------------------------------------
@@ -630,6 +967,133 @@ fn adamw() -> impl Strategy<Value = AdamW> {
         )
 }
 
+fn adamax() -> impl Strategy<Value = Adamax> {
+    (lr(), beta(), beta(), eps(), weight_decay(), any::<bool>()).prop_map(
+        |(lr, beta1, beta2, eps, weight_decay, maximize)| Adamax {
+            lr,
+            betas: (beta1, beta2),
+            eps,
+            weight_decay,
+            maximize,
+        },
+    )
+}
+
+fn nadam() -> impl Strategy<Value = NAdam> {
+    (
+        lr(),
+        beta(),
+        beta(),
+        eps(),
+        weight_decay(),
+        off_or(log_uniform(-4.0, 2.0)),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize)| NAdam {
+                lr,
+                betas: (beta1, beta2),
+                eps,
+                weight_decay,
+                momentum_decay,
+                decoupled_weight_decay: decoupled,
+                maximize,
+            },
+        )
+}
+
+fn radam() -> impl Strategy<Value = RAdam> {
+    (
+        lr(),
+        beta(),
+        beta(),
+        eps(),
+        weight_decay(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(lr, beta1, beta2, eps, weight_decay, decoupled, maximize)| RAdam {
+                lr,
+                betas: (beta1, beta2),
+                eps,
+                weight_decay,
+                decoupled_weight_decay: decoupled,
+                maximize,
+            },
+        )
+}
+
+fn adadelta() -> impl Strategy<Value = Adadelta> {
+    (
+        log_uniform(-4.0, 0.5),
+        prop_oneof![0.0..=1.0f64, beta(), Just(1.0)],
+        eps(),
+        weight_decay(),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, rho, eps, weight_decay, maximize)| Adadelta {
+            lr,
+            rho,
+            eps,
+            weight_decay,
+            maximize,
+        })
+}
+
+fn rprop() -> impl Strategy<Value = Rprop> {
+    (
+        lr(),
+        0.05..0.95f64,
+        1.01..3.0f64,
+        off_or(log_uniform(-8.0, -2.0)),
+        log_uniform(-3.0, 2.0),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, etaminus, etaplus, min, max, maximize)| Rprop {
+            lr,
+            etas: (etaminus, etaplus),
+            step_sizes: (min.min(max), max),
+            maximize,
+        })
+}
+
+fn asgd() -> impl Strategy<Value = Asgd> {
+    (
+        lr(),
+        off_or(log_uniform(-6.0, 0.0)),
+        0.0..=1.5f64,
+        prop_oneof![Just(1e6), -5.0..50.0f64],
+        weight_decay(),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, lambd, alpha, t0, weight_decay, maximize)| Asgd {
+            lr,
+            lambd,
+            alpha,
+            t0,
+            weight_decay,
+            maximize,
+        })
+}
+
+fn lion() -> impl Strategy<Value = Lion> {
+    (
+        log_uniform(-5.0, -1.0),
+        beta(),
+        beta(),
+        weight_decay(),
+        any::<bool>(),
+    )
+        .prop_map(|(lr, beta1, beta2, weight_decay, maximize)| Lion {
+            lr,
+            betas: (beta1, beta2),
+            weight_decay,
+            maximize,
+        })
+}
+
 // ---------------------------------------------------------------------------------------
 // The comparison.
 // ---------------------------------------------------------------------------------------
@@ -744,4 +1208,43 @@ fn adam_matches_reference() {
 #[test]
 fn adamw_matches_reference() {
     check_optimizer("AdamW", adamw(), adamw_reference);
+}
+
+#[test]
+fn adamax_matches_reference() {
+    check_optimizer("Adamax", adamax(), adamax_reference);
+}
+
+#[test]
+fn nadam_matches_reference() {
+    check_optimizer("NAdam", nadam(), nadam_reference);
+}
+
+#[test]
+fn radam_matches_reference() {
+    check_optimizer("RAdam", radam(), radam_reference);
+}
+
+#[test]
+fn adadelta_matches_reference() {
+    check_optimizer("Adadelta", adadelta(), adadelta_reference);
+}
+
+#[test]
+fn rprop_matches_reference() {
+    check_optimizer("Rprop", rprop(), rprop_reference);
+}
+
+#[test]
+fn asgd_matches_reference() {
+    check_optimizer("ASGD", asgd(), asgd_reference);
+}
+
+#[test]
+fn lion_matches_reference() {
+    check_optimizer("Lion", lion(), lion_reference);
+    eprintln!(
+        "Lion: sign decisions within the bound of the switch: {}",
+        SIGNS_NEAR_SWITCH.load(Ordering::Relaxed)
+    );
 }
