@@ -7,11 +7,15 @@
 #                                     Backend::Simd (`wide`) uses this CPU's widest vectors
 #
 # Installs what it needs if missing: a nightly toolchain (rustup) and cargo-fuzz
-# (`cargo install --locked`, kept in ~/.cargo/bin, so later runs skip it). New corpus entries
-# stay in fuzz/corpus/<target>/ (git-ignored; only seed-* files are committed), so a kept
-# work tree fuzzes cumulatively. A crash leaves its input in fuzz/artifacts/<target>/ and
-# makes this script exit non-zero; reproduce it with
-#   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>
+# (`cargo install --locked`, kept in ~/.cargo/bin, so later runs skip it).
+#
+# Corpora: the committed seeds in fuzz/corpus/<target>/ are read; what the fuzzer adds goes to
+# fuzz/target/corpus/<target>/ (git-ignored, kept between runs of a work tree, so fuzzing is
+# cumulative). A crash leaves its input in fuzz/artifacts/<target>/ and makes this script exit
+# non-zero; reproduce it with
+#   cargo +nightly fuzz run --fuzz-dir fuzz <target> fuzz/artifacts/<target>/<file>
+# and keep it as a regression test by copying it to fuzz/corpus/<target>/regression-<name>
+# (fuzz/tests/seeds.rs replays every seed-* and regression-* input: `cd fuzz && cargo test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -51,12 +55,12 @@ for pass in "${passes[@]}"; do
     fi
     for target in "${targets[@]}"; do
         echo "=== fuzz $target ($pass build, ${seconds}s)"
-        mkdir -p "fuzz/corpus/$target"
+        mkdir -p "fuzz/target/corpus/$target"
         log=$(mktemp)
         set +e
         # Debug assertions and overflow checks on: an overflow in the crate is a finding.
         RUSTFLAGS="$rustflags" cargo +nightly fuzz run --fuzz-dir fuzz --debug-assertions \
-            "${flags[@]}" "$target" -- \
+            "${flags[@]}" "$target" "fuzz/target/corpus/$target" "fuzz/corpus/$target" -- \
             -max_total_time="$seconds" -timeout=10 -print_final_stats=1 2>&1 | tee "$log" |
             grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|==[0-9]+==|SUMMARY|thread|Failing input|Error|error)' 
         code=${PIPESTATUS[0]}

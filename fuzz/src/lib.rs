@@ -91,7 +91,7 @@ impl Src<'_> {
 
     /// A slice length: mostly 0..=69 (every lane width, two AVX-512 vectors and a tail),
     /// sometimes up to 1023.
-    pub fn len(&mut self) -> usize {
+    pub fn length(&mut self) -> usize {
         match self.byte() {
             tag @ 0..=199 => usize::from(tag) % 70,
             _ => usize::from(self.u16()) % 1024,

@@ -91,7 +91,7 @@ pub fn run(data: &[u8]) {
     let k = opt.state_planes();
     let count = usize::from(s.byte() % 5);
     let mismatch = s.byte();
-    let lengths: Vec<usize> = (0..count).map(|_| s.len()).collect();
+    let lengths: Vec<usize> = (0..count).map(|_| s.length()).collect();
     let mut buffers: Vec<Buffers> = lengths
         .iter()
         .enumerate()

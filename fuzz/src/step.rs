@@ -36,11 +36,11 @@ pub fn run(data: &[u8]) {
 
     let t0 = s.step();
     let steps = 1 + u64::from(s.byte() % 3);
-    let n = s.len();
+    let n = s.length();
     let (grads_len, state_len) = match s.byte() {
         0..=223 => (n, k * n),
-        224..=239 => (s.len(), k * n),
-        _ => (n, s.len()),
+        224..=239 => (s.length(), k * n),
+        _ => (n, s.length()),
     };
     assert_eq!(opt.state_len(n), k * n);
     let init = s.byte() & 1 == 1;
