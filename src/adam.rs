@@ -22,13 +22,21 @@ use crate::{Backend, Error};
 /// v ← β2 · v + ((1 − β2) · g) · g
 /// bc1 = 1 − β1ᵗ,  bc2 = 1 − β2ᵗ                (per call, in f64)
 /// v̂ ← max(v̂, v)                                if amsgrad (max over the raw v, NaN wins)
-/// d = √(amsgrad ? v̂ : v) / √bc2 + eps
+/// d = √(amsgrad ? v̂ : v) · (1 / √bc2) + eps
 /// p ← p + (−(lr / bc1) · m) / d
 /// ```
 ///
 /// `lerp(m, g, w)` is PyTorch's: `m + w · (g − m)` when `|w| < 0.5`, else
-/// `g − (g − m) · (1 − w)`. `1 − lr · weight_decay`, `lr / bc1` and `√bc2` are computed in
-/// `f64` and rounded once to `f32`, as PyTorch's single-tensor path does.
+/// `g − (g − m) · (1 − w)`. `1 − lr · weight_decay`, `lr / bc1` and `1 / √bc2` are computed
+/// in `f64` and rounded once to `f32`, as PyTorch's single-tensor path does for its scalars.
+///
+/// **Differs from PyTorch:** PyTorch divides, `√v / f32(√bc2)`; the crate multiplies by
+/// `f32(1 / √bc2)`. The result can differ by an ulp of `d`, and the step leaves the divider
+/// (the slowest unit of a core) one operation per element instead of two, which makes the
+/// step about 15 % faster wherever it is not waiting for memory. Both forms round twice, so
+/// the error bound against exact arithmetic is the same (`tests/reference.rs`), and PyTorch's
+/// golden trajectories are still matched within the tolerance of `tests/golden.rs`
+/// (see `docs/conventions.md`).
 ///
 /// State, in this order: `"exp_avg"`, `"exp_avg_sq"`, then `"max_exp_avg_sq"` if `amsgrad`;
 /// all start at 0.
@@ -91,7 +99,7 @@ struct AdamStep<const F: u8> {
     exp_avg: Lerp,
     beta2: f32,
     one_minus_beta2: f32,
-    bias_correction2_sqrt: f32,
+    inv_bias_correction2_sqrt: f32,
     eps: f32,
     neg_step_size: f32,
 }
@@ -118,7 +126,7 @@ impl<const F: u8> Update for AdamStep<F> {
         } else {
             v
         };
-        let denom = v.sqrt() / L::splat(self.bias_correction2_sqrt) + L::splat(self.eps);
+        let denom = v.sqrt() * L::splat(self.inv_bias_correction2_sqrt) + L::splat(self.eps);
         p + (L::splat(self.neg_step_size) * m) / denom
     }
 }
@@ -151,7 +159,7 @@ impl sealed::Apply for Adam {
                 exp_avg,
                 beta2: f32_of(beta2),
                 one_minus_beta2: f32_of(1.0 - beta2),
-                bias_correction2_sqrt: f32_of(libm::sqrt(bias_correction2)),
+                inv_bias_correction2_sqrt: f32_of(1.0 / libm::sqrt(bias_correction2)),
                 eps: f32_of(self.eps),
                 neg_step_size: f32_of(-(self.lr / bias_correction1)),
             };

@@ -896,6 +896,47 @@ fn adam_nonzero_beta2() {
     );
 }
 
+/// The one place where Adam's arithmetic departs from PyTorch's: the bias correction of the
+/// denominator is a multiplication by `f32(1/√bc2)` (one divider operation per element fewer)
+/// where PyTorch divides by `f32(√bc2)`. β1 = 0, β2 = 0.5, lr = 0.5, eps = 0, so m = g,
+/// v = 0.5·v + (0.5·g)·g, step size lr/bc1 = 0.5, and every value below is one f32 operation
+/// on the previous ones (rounded to nearest).
+///
+/// t=1: bc2 = 0.5, f32(1/√0.5) = 1.4142135 (PyTorch: f32(√0.5) = 0.70710677).
+///      g = [1, 2, 5]; v = [0.5, 2, 12.5]; √v = [0.70710677, 1.4142135, 3.535534]
+///      denom = √v·1.4142135 = [0.99999994, 1.9999999, 5]   (PyTorch's √v/0.70710677 = [1, 2, 5])
+///      p = [1, −2, 0.5] + (−0.5·g)/denom = [0.49999994, −2.5, 0]   (PyTorch's: [0.5, −2.5, 0])
+/// t=2: bc2 = 0.75, f32(1/√0.75) = 1.1547005 (PyTorch: f32(√0.75) = 0.8660254).
+///      g = [2, −1, 4]; v = [2.25, 1.5, 14.25]; √v = [1.5, 1.2247449, 3.7749171]
+///      denom = [1.7320508, 1.4142135, 4.3588986]   (PyTorch's: [1.7320509, 1.4142137, 4.358899])
+///      p = [−0.07735032, −2.1464467, −0.4588315]   (PyTorch's: [..., ..., −0.45883146])
+#[test]
+fn adam_bias_correction2_is_multiplied_by_its_reciprocal() {
+    check(
+        &Adam {
+            lr: 0.5,
+            betas: (0.0, 0.5),
+            eps: 0.0,
+            ..Adam::default()
+        },
+        &["exp_avg", "exp_avg_sq"],
+        P0,
+        None,
+        &[
+            Step {
+                grad: [1.0, 2.0, 5.0],
+                params: [0.49999994, -2.5, 0.0],
+                state: &[[1.0, 2.0, 5.0], [0.5, 2.0, 12.5]],
+            },
+            Step {
+                grad: [2.0, -1.0, 4.0],
+                params: [-0.07735032, -2.1464467, -0.4588315],
+                state: &[[2.0, -1.0, 4.0], [2.25, 1.5, 14.25]],
+            },
+        ],
+    );
+}
+
 /// PyTorch's defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8) are not dyadic: checked to
 /// 1e-6 (relative) against the equations written out in `f64`, for Adam (`decay = 1`) and
 /// AdamW (`decay = 1 − lr·weight_decay = 1 − 1e-5`).

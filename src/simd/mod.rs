@@ -82,6 +82,14 @@ pub(crate) trait Lane:
     /// NaN-propagating (a NaN in either operand gives NaN), and `self` on ties, so
     /// `max(-0.0, +0.0)` is `-0.0`.
     fn max(self, rhs: Self) -> Self;
+
+    /// A hint to start loading the cache line at `address` into the cache. Never dereferences
+    /// it, so any address is allowed (the walk passes addresses past the end of its slices).
+    /// Does nothing unless the lane type overrides it (the x86 lanes do).
+    #[inline(always)]
+    fn prefetch(address: *const f32) {
+        let _ = address;
+    }
 }
 
 /// The per-element work of one optimizer step, prepared once per call.
@@ -208,17 +216,41 @@ fn walk<L: Lane, U: Update, const K: usize>(
     update: &U,
     params: &mut [f32],
     grads: &[f32],
-    mut state: [&mut [f32]; K],
+    state: [&mut [f32]; K],
 ) {
     let n = params.len().min(grads.len());
     let n = state.iter().fold(n, |n, plane| n.min(plane.len()));
+    // Every slice cut to the same length `n`, so that one loop bound covers every access and
+    // the compiler drops the per-plane bounds checks.
+    let (params, grads) = (&mut params[..n], &grads[..n]);
+    let mut state = state.map(|plane| &mut plane[..n]);
     let body = n - n % L::LANES;
-    walk_range::<L, U, K>(update, params, grads, &mut state, 0, body);
-    walk_range::<f32, U, K>(update, params, grads, &mut state, body, n);
+    if n >= PREFETCH_FROM {
+        walk_range::<L, U, K, true>(update, params, grads, &mut state, 0, body);
+    } else {
+        walk_range::<L, U, K, false>(update, params, grads, &mut state, 0, body);
+    }
+    walk_range::<f32, U, K, false>(update, params, grads, &mut state, body, n);
 }
 
+/// Slices at least this long are walked with software prefetches ([`Lane::prefetch`]) of
+/// every stream, [`PREFETCH_AHEAD`] elements ahead: 1 MiB or more per stream, so the data
+/// of a step is past the core's own L2 and usually streams from L3 or memory.
+///
+/// Measured on AMD Zen 5 (AVX-512, one thread; Adam, criterion, ratios within one run):
+/// +8 % at n = 1M and +10 to +15 % at 16M, where one core's share of memory bandwidth
+/// is bounded by how many misses it has in flight; but −7 % at 65 536, where the data is
+/// near the core and the prefetch instructions only take issue slots. Prefetching does
+/// not change any result.
+const PREFETCH_FROM: usize = 1 << 18;
+
+/// How far ahead of the current element the prefetches reach: 4 KiB per stream (measured at
+/// 16M: `prefetcht0` 1, 2 and 4 KiB ahead and `prefetcht1` 2 and 8 KiB ahead; 4 KiB with
+/// `prefetcht0` was fastest).
+const PREFETCH_AHEAD: usize = 1024;
+
 #[inline(always)]
-fn walk_range<L: Lane, U: Update, const K: usize>(
+fn walk_range<L: Lane, U: Update, const K: usize, const PREFETCH: bool>(
     update: &U,
     params: &mut [f32],
     grads: &[f32],
@@ -226,15 +258,30 @@ fn walk_range<L: Lane, U: Update, const K: usize>(
     start: usize,
     end: usize,
 ) {
-    let mut i = start;
-    while i + L::LANES <= end {
-        let mut s: [L; K] = core::array::from_fn(|k| L::load(&state[k][i..]));
-        let p = update.update(L::load(&params[i..]), L::load(&grads[i..]), &mut s);
-        p.store(&mut params[i..]);
-        for (plane, value) in state.iter_mut().zip(s) {
-            value.store(&mut plane[i..]);
+    // `start` is a multiple of `L::LANES` (0, or the end of the vector body for the scalar
+    // lane, whose LANES is 1).
+    for chunk in start / L::LANES..end / L::LANES {
+        let i = chunk * L::LANES;
+        let lanes = i..i + L::LANES;
+        // One prefetch per stream and 64-byte line (every iteration for 16-lane vectors).
+        if PREFETCH && i % 16 == 0 {
+            let ahead = i + PREFETCH_AHEAD;
+            L::prefetch(params.as_ptr().wrapping_add(ahead));
+            L::prefetch(grads.as_ptr().wrapping_add(ahead));
+            for plane in state.iter() {
+                L::prefetch(plane.as_ptr().wrapping_add(ahead));
+            }
         }
-        i += L::LANES;
+        let mut s: [L; K] = core::array::from_fn(|k| L::load(&state[k][lanes.clone()]));
+        let p = update.update(
+            L::load(&params[lanes.clone()]),
+            L::load(&grads[lanes.clone()]),
+            &mut s,
+        );
+        p.store(&mut params[lanes.clone()]);
+        for (plane, value) in state.iter_mut().zip(s) {
+            value.store(&mut plane[lanes.clone()]);
+        }
     }
 }
 

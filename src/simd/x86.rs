@@ -132,6 +132,13 @@ impl Lane for Avx2 {
     }
 
     #[inline(always)]
+    fn prefetch(address: *const f32) {
+        // SAFETY: `prefetcht0` (SSE, part of x86_64) never faults and never reads for the
+        // program, whatever the address; the pointer is not dereferenced.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(address.cast()) }
+    }
+
+    #[inline(always)]
     fn load(src: &[f32]) -> Self {
         let src = &src[..Self::LANES];
         // SAFETY: `src` holds 8 readable floats (the slice above is bounds-checked);
@@ -224,6 +231,13 @@ impl Lane for Avx512 {
         // SAFETY: `dst` holds 16 writable floats, borrowed exclusively; `storeu` has no
         // alignment requirement; AVX-512F was detected (module docs).
         unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+
+    #[inline(always)]
+    fn prefetch(address: *const f32) {
+        // SAFETY: `prefetcht0` (SSE, part of x86_64) never faults and never reads for the
+        // program, whatever the address; the pointer is not dereferenced.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(address.cast()) }
     }
 
     #[inline(always)]
