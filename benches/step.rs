@@ -19,12 +19,21 @@
 //! | RMSprop centered + momentum      | p, g, v, buf, a       | p, v, buf, a | 36    |
 //! | Adam / AdamW                     | p, g, m, v            | p, m, v      | 28    |
 //! | Adam / AdamW AMSGrad             | p, g, m, v, v̂         | p, m, v, v̂   | 36    |
+//! | Adamax                           | p, g, m, u            | p, m, u      | 28    |
+//! | NAdam / RAdam                    | p, g, m, v            | p, m, v      | 28    |
+//! | Adadelta                         | p, g, v, u            | p, v, u      | 28    |
+//! | Rprop                            | p, g, prev, step      | p, prev, step| 28    |
+//! | ASGD                             | p, g, ax              | p, ax        | 20    |
+//! | Lion                             | p, g, m               | p, m         | 20    |
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fused_optim::{Adagrad, Adam, AdamW, Backend, Optimizer, RmsProp, Sgd};
+use fused_optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Backend, Lion, NAdam, Optimizer, RAdam, RmsProp,
+    Rprop, Sgd,
+};
 
 const DEFAULT_SIZES: [usize; 5] = [1 << 10, 1 << 12, 1 << 16, 1 << 20, 1 << 24];
 
@@ -94,6 +103,13 @@ fn optimizers() -> Vec<(&'static str, Box<dyn Optimizer>)> {
                 ..AdamW::default()
             }),
         ),
+        ("adamax", Box::new(Adamax::default())),
+        ("nadam", Box::new(NAdam::default())),
+        ("radam", Box::new(RAdam::default())),
+        ("adadelta", Box::new(Adadelta::default())),
+        ("rprop", Box::new(Rprop::default())),
+        ("asgd", Box::new(Asgd::default())),
+        ("lion", Box::new(Lion::default())),
     ]
 }
 
