@@ -9,70 +9,25 @@
 //! never produced by the crate nor by a re-implementation of its kernels. (They were also
 //! checked against `torch.optim` in `float32`, which gives the same bits.)
 //!
-//! Each case uses three elements with different gradients, tiled to a slice of [`N`] = 19
+//! Each case uses three elements with different gradients, tiled to a slice of `N` = 19
 //! elements, so that the SIMD body (16 elements at any vector width up to 16 lanes) and the
-//! scalar tail (3 elements) are both exercised, on [`Backend::Scalar`] and [`Backend::Simd`].
+//! scalar tail (3 elements) are both exercised, on every back-end this machine has.
 //!
 //! Where exactness is impossible (`√(1 − β2²)` for `β2 ≠ 0`, PyTorch's default
 //! hyper-parameters) the expected values are written out in `f64` and compared with a
-//! relative tolerance of [`REL_TOL`] = 1e-6; those cases say so.
+//! relative tolerance of `REL_TOL` = 1e-6; those cases say so.
+
+mod common;
+#[path = "common/hand.rs"]
+mod hand;
 
 use std::fmt::Debug;
 
-use fused_optim::{Adagrad, Adam, AdamW, Backend, Optimizer, RmsProp, Sgd};
+use fused_optim::{Adagrad, Adam, AdamW, Optimizer, RmsProp, Sgd};
+use hand::{N, P0, Step, check_close, check_steps};
 
-/// Slice length: 16 (one or more whole vectors on every back-end) + a 3-element tail.
-const N: usize = 19;
-
-/// Relative tolerance of the cases that cannot be exact.
-const REL_TOL: f64 = 1e-6;
-
-const BACKENDS: [Backend; 2] = [Backend::Scalar, Backend::Simd];
-
-/// The parameters every case starts from (unless it says otherwise).
-const P0: [f32; 3] = [1.0, -2.0, 0.5];
-
-/// `xs` repeated to [`N`] elements.
-fn tile<T: Copy>(xs: [T; 3]) -> Vec<T> {
-    (0..N).map(|i| xs[i % 3]).collect()
-}
-
-/// One step of a case: the gradient fed, and the parameters and state planes expected after.
-struct Step<'a, T> {
-    grad: [f32; 3],
-    params: [T; 3],
-    /// One row per state plane, in the order of `state_names()`.
-    state: &'a [[T; 3]],
-}
-
-fn assert_bits(what: &str, actual: &[f32], expected: &[f32]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert_eq!(
-            a.to_bits(),
-            e.to_bits(),
-            "{what}[{i}]: got {a:e}, expected {e:e}"
-        );
-    }
-}
-
-fn assert_close(what: &str, actual: &[f32], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let err = (f64::from(a) - e).abs();
-        assert!(
-            err <= REL_TOL * e.abs(),
-            "{what}[{i}]: got {a:e}, expected {e:e} (relative error {:e})",
-            err / e.abs()
-        );
-    }
-}
-
-/// Runs `steps` from parameters `p0` and a fresh `init_state` on both back-ends
-/// and checks parameters and every state plane bit for bit after each step.
-///
-/// `prefill`, if set, overwrites the initialised state before step 1 (to show that a step
-/// ignores it).
+/// [`check_steps`] from a fresh `init_state`, or with every state value first set to
+/// `prefill` (to show that a step ignores it), expecting the values bit for bit.
 fn check<O: Optimizer + Debug>(
     opt: &O,
     names: &[&str],
@@ -80,50 +35,12 @@ fn check<O: Optimizer + Debug>(
     prefill: Option<f32>,
     steps: &[Step<'_, f32>],
 ) {
-    assert_eq!(opt.state_names(), names, "{opt:?}: state planes");
-    for backend in BACKENDS {
-        let mut params = tile(p0);
-        let mut state = vec![0.0; opt.state_len(N)];
-        opt.init_state(&mut state).unwrap();
+    let prepare = |state: &mut Vec<f32>| {
         if let Some(x) = prefill {
             state.fill(x);
         }
-        for (t, step) in (1..).zip(steps) {
-            opt.step_with(backend, t, &mut params, &tile(step.grad), &mut state)
-                .unwrap();
-            let ctx = format!("{opt:?} on {backend:?}, t = {t}");
-            assert_bits(&format!("{ctx}: params"), &params, &tile(step.params));
-            assert_eq!(step.state.len(), names.len(), "{ctx}: planes");
-            for ((name, plane), want) in names.iter().zip(state.chunks_exact(N)).zip(step.state) {
-                assert_bits(&format!("{ctx}: {name}"), plane, &tile(*want));
-            }
-        }
-    }
-}
-
-/// As [`check`], with expected values in `f64` compared to a relative tolerance of
-/// [`REL_TOL`].
-fn check_close<O: Optimizer + Debug>(
-    opt: &O,
-    names: &[&str],
-    p0: [f32; 3],
-    steps: &[Step<'_, f64>],
-) {
-    assert_eq!(opt.state_names(), names, "{opt:?}: state planes");
-    for backend in BACKENDS {
-        let mut params = tile(p0);
-        let mut state = vec![0.0; opt.state_len(N)];
-        opt.init_state(&mut state).unwrap();
-        for (t, step) in (1..).zip(steps) {
-            opt.step_with(backend, t, &mut params, &tile(step.grad), &mut state)
-                .unwrap();
-            let ctx = format!("{opt:?} on {backend:?}, t = {t}");
-            assert_close(&format!("{ctx}: params"), &params, &tile(step.params));
-            for ((name, plane), want) in names.iter().zip(state.chunks_exact(N)).zip(step.state) {
-                assert_close(&format!("{ctx}: {name}"), plane, &tile(*want));
-            }
-        }
-    }
+    };
+    check_steps(opt, names, p0, prepare, steps);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@
 //! against `torch.optim` 2.15.0 in `float32`, and Lion's against optax 0.2.8, which give the
 //! same bits.)
 //!
-//! Each case uses three elements with different gradients, tiled to a slice of [`N`] = 19
+//! Each case uses three elements with different gradients, tiled to a slice of `N` = 19
 //! elements, so that the SIMD body and the scalar tail are both exercised.
 //!
 //! Where exactness is impossible (PyTorch's default hyper-parameters, NAdam's momentum
 //! schedule with `momentum_decay ≠ 0`, RAdam's rectification term) the expected values are
-//! written out in `f64` and compared with a relative tolerance of [`REL_TOL`] = 1e-6; those
+//! written out in `f64` and compared with a relative tolerance of `REL_TOL` = 1e-6; those
 //! cases say so.
 
 #![allow(
@@ -26,66 +26,21 @@
 )]
 
 mod common;
+#[path = "common/hand.rs"]
+mod hand;
 
 use std::fmt::Debug;
 
-use common::backends;
 use fused_optim::{Adadelta, Adamax, Asgd, Lion, NAdam, Optimizer, RAdam, Rprop};
-
-/// Slice length: 16 (one or more whole vectors on every back-end) + a 3-element tail.
-const N: usize = 19;
-
-/// Relative tolerance of the cases that cannot be exact.
-const REL_TOL: f64 = 1e-6;
-
-/// The parameters every case starts from.
-const P0: [f32; 3] = [1.0, -2.0, 0.5];
-
-/// `xs` repeated to [`N`] elements.
-fn tile<T: Copy>(xs: [T; 3]) -> Vec<T> {
-    (0..N).map(|i| xs[i % 3]).collect()
-}
+use hand::{N, P0, Step, assert_bits, check_close, check_steps, tile};
 
 /// `xs` negated (the gradients of the `maximize` cases).
 fn neg(xs: [f32; 3]) -> [f32; 3] {
     xs.map(|x| -x)
 }
 
-/// One step of a case: the gradient fed, and the parameters and state planes expected after.
-struct Step<'a, T> {
-    grad: [f32; 3],
-    params: [T; 3],
-    /// One row per state plane, in the order of `state_names()`.
-    state: &'a [[T; 3]],
-}
-
-fn assert_bits(what: &str, actual: &[f32], expected: &[f32]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert_eq!(
-            a.to_bits(),
-            e.to_bits(),
-            "{what}[{i}]: got {a:e}, expected {e:e}"
-        );
-    }
-}
-
-fn assert_close(what: &str, actual: &[f32], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let err = (f64::from(a) - e).abs();
-        assert!(
-            err <= REL_TOL * e.abs(),
-            "{what}[{i}]: got {a:e}, expected {e:e} (relative error {:e})",
-            err / e.abs()
-        );
-    }
-}
-
-/// Runs `steps` (t = 1, 2, ...) from parameters `p0` and the state `state0` (one row per
-/// plane, as a checkpoint would hold it) or, if `None`, a fresh `init_state`, on every
-/// available back-end, and checks parameters and every state plane bit for bit after each
-/// step.
+/// [`check_steps`] from the state `state0` (one row per plane, as a checkpoint would hold it)
+/// or, if `None`, a fresh `init_state`, expecting the values bit for bit.
 fn check<O: Optimizer + Debug>(
     opt: &O,
     names: &[&str],
@@ -93,50 +48,12 @@ fn check<O: Optimizer + Debug>(
     state0: Option<&[[f32; 3]]>,
     steps: &[Step<'_, f32>],
 ) {
-    assert_eq!(opt.state_names(), names, "{opt:?}: state planes");
-    for backend in backends() {
-        let mut params = tile(p0);
-        let mut state = vec![0.0; opt.state_len(N)];
-        opt.init_state(&mut state).unwrap();
+    let prepare = |state: &mut Vec<f32>| {
         if let Some(rows) = state0 {
-            state = rows.iter().flat_map(|row| tile(*row)).collect();
+            *state = rows.iter().flat_map(|row| tile(*row)).collect();
         }
-        for (t, step) in (1..).zip(steps) {
-            opt.step_with(backend, t, &mut params, &tile(step.grad), &mut state)
-                .unwrap();
-            let ctx = format!("{opt:?} on {backend:?}, t = {t}");
-            assert_bits(&format!("{ctx}: params"), &params, &tile(step.params));
-            assert_eq!(step.state.len(), names.len(), "{ctx}: planes");
-            for ((name, plane), want) in names.iter().zip(state.chunks_exact(N)).zip(step.state) {
-                assert_bits(&format!("{ctx}: {name}"), plane, &tile(*want));
-            }
-        }
-    }
-}
-
-/// As [`check`] from a fresh `init_state`, with expected values in `f64` compared to a
-/// relative tolerance of [`REL_TOL`].
-fn check_close<O: Optimizer + Debug>(
-    opt: &O,
-    names: &[&str],
-    p0: [f32; 3],
-    steps: &[Step<'_, f64>],
-) {
-    assert_eq!(opt.state_names(), names, "{opt:?}: state planes");
-    for backend in backends() {
-        let mut params = tile(p0);
-        let mut state = vec![0.0; opt.state_len(N)];
-        opt.init_state(&mut state).unwrap();
-        for (t, step) in (1..).zip(steps) {
-            opt.step_with(backend, t, &mut params, &tile(step.grad), &mut state)
-                .unwrap();
-            let ctx = format!("{opt:?} on {backend:?}, t = {t}");
-            assert_close(&format!("{ctx}: params"), &params, &tile(step.params));
-            for ((name, plane), want) in names.iter().zip(state.chunks_exact(N)).zip(step.state) {
-                assert_close(&format!("{ctx}: {name}"), plane, &tile(*want));
-            }
-        }
-    }
+    };
+    check_steps(opt, names, p0, prepare, steps);
 }
 
 /// Gradients of the cases checked to [`REL_TOL`] (PyTorch's defaults).
