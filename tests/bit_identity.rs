@@ -25,6 +25,29 @@ fn trajectory(problem: &Problem, backend: Backend) -> Vec<(Vec<f32>, Vec<f32>)> 
     out
 }
 
+/// Panics at the first parameter or state value whose bits differ (NaN-aware) between two
+/// trajectories, naming the step, the plane and the index.
+fn assert_same_trajectory(
+    a: &[(Vec<f32>, Vec<f32>)],
+    b: &[(Vec<f32>, Vec<f32>)],
+    context: impl std::fmt::Display,
+) {
+    assert_eq!(a.len(), b.len(), "{context}: steps");
+    for (t, ((p0, s0), (p1, s1))) in a.iter().zip(b).enumerate() {
+        let t = t + 1;
+        assert_eq!(
+            first_difference(p0, p1),
+            None,
+            "{context}: params after step {t}"
+        );
+        assert_eq!(
+            first_difference(s0, s1),
+            None,
+            "{context}: state after step {t}"
+        );
+    }
+}
+
 fn check_simd_equals_scalar(problem: &Problem) -> Result<(), TestCaseError> {
     let scalar = trajectory(problem, Backend::Scalar);
     let simd = trajectory(problem, Backend::Simd);
@@ -164,12 +187,44 @@ fn every_variant_every_short_length() {
             let scalar = trajectory(&problem, Backend::Scalar);
             for backend in backends() {
                 let other = trajectory(&problem, backend);
-                assert_eq!(scalar, other, "{optimizer:?} on {backend:?}, n = {n}");
+                assert_same_trajectory(
+                    &scalar,
+                    &other,
+                    format!("{optimizer:?} on {backend:?}, n = {n}"),
+                );
             }
             // The update did something: parameters moved (no kernel silently skipped).
             if n > 0 {
                 assert_ne!(scalar[2].0, problem.params, "{optimizer:?}, n = {n}");
             }
+        }
+    }
+}
+
+/// Long slices: from 2¹⁸ elements the walk adds software prefetches of every stream (a
+/// different loop), which must not change a bit either. Every kernel variant, on every
+/// back-end, just above the switch (a length that leaves a scalar tail), three steps.
+#[test]
+fn every_variant_on_long_slices() {
+    const PREFETCH_FROM: usize = 1 << 18;
+    for optimizer in every_variant() {
+        for n in [PREFETCH_FROM + 37] {
+            let problem = Problem {
+                optimizer: optimizer.clone(),
+                params: pseudo_random(n, 2),
+                grads: (0..3).map(|s| pseudo_random(n, 20 + s)).collect(),
+                state: None,
+            };
+            let scalar = trajectory(&problem, Backend::Scalar);
+            for backend in backends() {
+                let other = trajectory(&problem, backend);
+                assert_same_trajectory(
+                    &scalar,
+                    &other,
+                    format!("{optimizer:?} on {backend:?}, n = {n}"),
+                );
+            }
+            assert_ne!(scalar[2].0, problem.params, "{optimizer:?}, n = {n}");
         }
     }
 }
