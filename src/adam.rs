@@ -92,13 +92,71 @@ const L2: u8 = 2;
 const DECOUPLED: u8 = 4;
 const LERP_HIGH: u8 = 8;
 
-struct AdamStep<const F: u8> {
+/// The part of a step Adam shares with NAdam and RAdam: the gradient transform, weight decay
+/// (L2 or decoupled) and the two moment updates, with their scalars rounded once per call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AdamMoments {
     grad: GradIn,
     weight_decay: f32,
     decay: f32,
-    exp_avg: Lerp,
+    /// The first moment's lerp; its [`Lerp::is_high`] is a kernel flag of each optimizer.
+    pub(crate) exp_avg: Lerp,
     beta2: f32,
     one_minus_beta2: f32,
+}
+
+impl AdamMoments {
+    /// The scalars of one call, from the optimizer's hyper-parameters.
+    pub(crate) fn new(
+        prescale: Prescale,
+        maximize: bool,
+        lr: f64,
+        weight_decay: f64,
+        (beta1, beta2): (f64, f64),
+    ) -> Self {
+        AdamMoments {
+            grad: GradIn::new(prescale, maximize),
+            weight_decay: f32_of(weight_decay),
+            decay: f32_of(1.0 - lr * weight_decay),
+            exp_avg: Lerp::new(1.0 - beta1),
+            beta2: f32_of(beta2),
+            one_minus_beta2: f32_of(1.0 - beta2),
+        }
+    }
+
+    /// For one element: `g ← ±g` (prescaled), weight decay (`decoupled`: `p ← p · (1 − lr ·
+    /// wd)`; `l2`: `g ← g + wd · p`), `m ← lerp(m, g, 1 − β1)` (`lerp_high`: its second
+    /// form), `v ← β2 · v + ((1 − β2) · g) · g`. Writes `m` and `v` to `state[0]` and
+    /// `state[1]` and returns `(p, g, m, v)`. The flags are the caller's kernel constants, so
+    /// each test folds away.
+    #[inline(always)]
+    pub(crate) fn update<L: Lane>(
+        &self,
+        p: L,
+        g: L,
+        state: &mut [L],
+        decoupled: bool,
+        l2: bool,
+        lerp_high: bool,
+    ) -> (L, L, L, L) {
+        let mut g = self.grad.apply(g);
+        let mut p = p;
+        if decoupled {
+            p = p * L::splat(self.decay);
+        }
+        if l2 {
+            g = g + L::splat(self.weight_decay) * p;
+        }
+        let m = self.exp_avg.apply(state[0], g, lerp_high);
+        let v = state[1] * L::splat(self.beta2) + (L::splat(self.one_minus_beta2) * g) * g;
+        state[0] = m;
+        state[1] = v;
+        (p, g, m, v)
+    }
+}
+
+struct AdamStep<const F: u8> {
+    moments: AdamMoments,
     inv_bias_correction2_sqrt: f32,
     eps: f32,
     neg_step_size: f32,
@@ -107,18 +165,8 @@ struct AdamStep<const F: u8> {
 impl<const F: u8> Update for AdamStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = self.grad.apply(g);
-        let mut p = p;
-        if F & DECOUPLED != 0 {
-            p = p * L::splat(self.decay);
-        }
-        if F & L2 != 0 {
-            g = g + L::splat(self.weight_decay) * p;
-        }
-        let m = self.exp_avg.apply(state[0], g, F & LERP_HIGH != 0);
-        let v = state[1] * L::splat(self.beta2) + (L::splat(self.one_minus_beta2) * g) * g;
-        state[0] = m;
-        state[1] = v;
+        let (decoupled, l2, lerp_high) = (F & DECOUPLED != 0, F & L2 != 0, F & LERP_HIGH != 0);
+        let (p, _, m, v) = self.moments.update(p, g, state, decoupled, l2, lerp_high);
         let v = if F & AMSGRAD != 0 {
             let v_max = state[2].max(v);
             state[2] = v_max;
@@ -145,20 +193,21 @@ impl sealed::Apply for Adam {
         let t = t as f64;
         let bias_correction1 = 1.0 - libm::pow(beta1, t);
         let bias_correction2 = 1.0 - libm::pow(beta2, t);
-        let exp_avg = Lerp::new(1.0 - beta1);
+        let moments = AdamMoments::new(
+            prescale,
+            self.maximize,
+            self.lr,
+            self.weight_decay,
+            self.betas,
+        );
         let decays = self.weight_decay != 0.0;
         let flags = flag(self.amsgrad, AMSGRAD)
             | flag(decays && !self.decoupled_weight_decay, L2)
             | flag(decays && self.decoupled_weight_decay, DECOUPLED)
-            | flag(exp_avg.is_high(), LERP_HIGH);
+            | flag(moments.exp_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 4, |F| {
             let step = AdamStep::<F> {
-                grad: GradIn::new(prescale, self.maximize),
-                weight_decay: f32_of(self.weight_decay),
-                decay: f32_of(1.0 - self.lr * self.weight_decay),
-                exp_avg,
-                beta2: f32_of(beta2),
-                one_minus_beta2: f32_of(1.0 - beta2),
+                moments,
                 inv_bias_correction2_sqrt: f32_of(1.0 / libm::sqrt(bias_correction2)),
                 eps: f32_of(self.eps),
                 neg_step_size: f32_of(-(self.lr / bias_correction1)),
@@ -172,13 +221,24 @@ impl sealed::Apply for Adam {
     }
 }
 
+/// The checks of the hyper-parameters Adam shares with Adamax, NAdam and RAdam: `lr`,
+/// `eps` and `weight_decay` non-negative, both betas in `[0, 1)`, in that order.
+pub(crate) fn validate_adam_hyper_parameters(
+    lr: f64,
+    (beta1, beta2): (f64, f64),
+    eps: f64,
+    weight_decay: f64,
+) -> Result<(), Error> {
+    non_negative("lr", lr)?;
+    unit_interval("betas.0", beta1)?;
+    unit_interval("betas.1", beta2)?;
+    non_negative("eps", eps)?;
+    non_negative("weight_decay", weight_decay)
+}
+
 impl Optimizer for Adam {
     fn validate(&self) -> Result<(), Error> {
-        non_negative("lr", self.lr)?;
-        unit_interval("betas.0", self.betas.0)?;
-        unit_interval("betas.1", self.betas.1)?;
-        non_negative("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
     }
 
     fn lr(&self) -> f64 {

@@ -1,9 +1,7 @@
 //! Adamax: Adam with the infinity norm, with L2 weight decay.
 
-use crate::optimizer::{
-    self, GradIn, Lerp, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize,
-    unit_interval,
-};
+use crate::adam::validate_adam_hyper_parameters;
+use crate::optimizer::{self, GradIn, Lerp, Optimizer, Prescale, f32_of, flag, sealed, specialize};
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
 
@@ -128,11 +126,7 @@ impl sealed::Apply for Adamax {
 
 impl Optimizer for Adamax {
     fn validate(&self) -> Result<(), Error> {
-        non_negative("lr", self.lr)?;
-        unit_interval("betas.0", self.betas.0)?;
-        unit_interval("betas.1", self.betas.1)?;
-        non_negative("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
     }
 
     fn lr(&self) -> f64 {

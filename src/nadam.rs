@@ -1,10 +1,8 @@
 //! NAdam: Adam with Nesterov momentum and the momentum-decay schedule, with L2 or decoupled
 //! weight decay.
 
-use crate::optimizer::{
-    self, GradIn, Lerp, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize,
-    unit_interval,
-};
+use crate::adam::{AdamMoments, validate_adam_hyper_parameters};
+use crate::optimizer::{self, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize};
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
 
@@ -147,12 +145,7 @@ const DECOUPLED: u8 = 2;
 const LERP_HIGH: u8 = 4;
 
 struct NAdamStep<const F: u8> {
-    grad: GradIn,
-    weight_decay: f32,
-    decay: f32,
-    exp_avg: Lerp,
-    beta2: f32,
-    one_minus_beta2: f32,
+    moments: AdamMoments,
     bias_correction2: f32,
     eps: f32,
     grad_coef: f32,
@@ -162,18 +155,8 @@ struct NAdamStep<const F: u8> {
 impl<const F: u8> Update for NAdamStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = self.grad.apply(g);
-        let mut p = p;
-        if F & DECOUPLED != 0 {
-            p = p * L::splat(self.decay);
-        }
-        if F & L2 != 0 {
-            g = g + L::splat(self.weight_decay) * p;
-        }
-        let m = self.exp_avg.apply(state[0], g, F & LERP_HIGH != 0);
-        let v = state[1] * L::splat(self.beta2) + (L::splat(self.one_minus_beta2) * g) * g;
-        state[0] = m;
-        state[1] = v;
+        let (decoupled, l2, lerp_high) = (F & DECOUPLED != 0, F & L2 != 0, F & LERP_HIGH != 0);
+        let (p, g, m, v) = self.moments.update(p, g, state, decoupled, l2, lerp_high);
         let denom = (v / L::splat(self.bias_correction2)).sqrt() + L::splat(self.eps);
         let p = p + (L::splat(self.grad_coef) * g) / denom;
         p + (L::splat(self.exp_avg_coef) * m) / denom
@@ -190,26 +173,27 @@ impl sealed::Apply for NAdam {
         grads: &[f32],
         planes: &mut [&mut [f32]],
     ) {
-        let (beta1, beta2) = self.betas;
+        let beta2 = self.betas.1;
         let step = t as f64;
         let bias_correction2 = 1.0 - libm::pow(beta2, step);
         let mu = self.mu(step);
         let mu_next = self.mu(step + 1.0);
         let mu_product = f64::from(self.running_product(t, NEGLIGIBLE_PRODUCT));
         let mu_product_next = mu_product * mu_next;
-        let exp_avg = Lerp::new(1.0 - beta1);
+        let moments = AdamMoments::new(
+            prescale,
+            self.maximize,
+            self.lr,
+            self.weight_decay,
+            self.betas,
+        );
         let decays = self.weight_decay != 0.0;
         let flags = flag(decays && !self.decoupled_weight_decay, L2)
             | flag(decays && self.decoupled_weight_decay, DECOUPLED)
-            | flag(exp_avg.is_high(), LERP_HIGH);
+            | flag(moments.exp_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 3, |F| {
             let step = NAdamStep::<F> {
-                grad: GradIn::new(prescale, self.maximize),
-                weight_decay: f32_of(self.weight_decay),
-                decay: f32_of(1.0 - self.lr * self.weight_decay),
-                exp_avg,
-                beta2: f32_of(beta2),
-                one_minus_beta2: f32_of(1.0 - beta2),
+                moments,
                 bias_correction2: f32_of(bias_correction2),
                 eps: f32_of(self.eps),
                 grad_coef: f32_of(-self.lr * (1.0 - mu) / (1.0 - mu_product)),
@@ -222,11 +206,7 @@ impl sealed::Apply for NAdam {
 
 impl Optimizer for NAdam {
     fn validate(&self) -> Result<(), Error> {
-        non_negative("lr", self.lr)?;
-        unit_interval("betas.0", self.betas.0)?;
-        unit_interval("betas.1", self.betas.1)?;
-        non_negative("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)?;
+        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)?;
         non_negative("momentum_decay", self.momentum_decay)
     }
 

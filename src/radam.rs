@@ -1,9 +1,7 @@
 //! RAdam: Adam with the variance rectification, with L2 or decoupled weight decay.
 
-use crate::optimizer::{
-    self, GradIn, Lerp, Optimizer, Prescale, f32_of, flag, non_negative, sealed, specialize,
-    unit_interval,
-};
+use crate::adam::{AdamMoments, validate_adam_hyper_parameters};
+use crate::optimizer::{self, Optimizer, Prescale, f32_of, flag, sealed, specialize};
 use crate::simd::{self, Lane, Update};
 use crate::{Backend, Error};
 
@@ -107,12 +105,7 @@ const DECOUPLED: u8 = 4;
 const LERP_HIGH: u8 = 8;
 
 struct RAdamStep<const F: u8> {
-    grad: GradIn,
-    weight_decay: f32,
-    decay: f32,
-    exp_avg: Lerp,
-    beta2: f32,
-    one_minus_beta2: f32,
+    moments: AdamMoments,
     bias_correction1: f32,
     lr: f32,
     bias_correction2_sqrt: f32,
@@ -123,18 +116,8 @@ struct RAdamStep<const F: u8> {
 impl<const F: u8> Update for RAdamStep<F> {
     #[inline(always)]
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let mut g = self.grad.apply(g);
-        let mut p = p;
-        if F & DECOUPLED != 0 {
-            p = p * L::splat(self.decay);
-        }
-        if F & L2 != 0 {
-            g = g + L::splat(self.weight_decay) * p;
-        }
-        let m = self.exp_avg.apply(state[0], g, F & LERP_HIGH != 0);
-        let v = state[1] * L::splat(self.beta2) + (L::splat(self.one_minus_beta2) * g) * g;
-        state[0] = m;
-        state[1] = v;
+        let (decoupled, l2, lerp_high) = (F & DECOUPLED != 0, F & L2 != 0, F & LERP_HIGH != 0);
+        let (p, _, m, v) = self.moments.update(p, g, state, decoupled, l2, lerp_high);
         let update = (m / L::splat(self.bias_correction1)) * L::splat(self.lr);
         if F & RECTIFIED != 0 {
             let adaptive_lr = (L::splat(1.0) / (v.sqrt() + L::splat(self.eps)))
@@ -170,20 +153,21 @@ impl sealed::Apply for RAdam {
         } else {
             1.0
         };
-        let exp_avg = Lerp::new(1.0 - beta1);
+        let moments = AdamMoments::new(
+            prescale,
+            self.maximize,
+            self.lr,
+            self.weight_decay,
+            self.betas,
+        );
         let decays = self.weight_decay != 0.0;
         let flags = flag(rectified, RECTIFIED)
             | flag(decays && !self.decoupled_weight_decay, L2)
             | flag(decays && self.decoupled_weight_decay, DECOUPLED)
-            | flag(exp_avg.is_high(), LERP_HIGH);
+            | flag(moments.exp_avg.is_high(), LERP_HIGH);
         specialize!(flags, bits = 4, |F| {
             let step = RAdamStep::<F> {
-                grad: GradIn::new(prescale, self.maximize),
-                weight_decay: f32_of(self.weight_decay),
-                decay: f32_of(1.0 - self.lr * self.weight_decay),
-                exp_avg,
-                beta2: f32_of(beta2),
-                one_minus_beta2: f32_of(1.0 - beta2),
+                moments,
                 bias_correction1: f32_of(bias_correction1),
                 lr: f32_of(self.lr),
                 bias_correction2_sqrt: f32_of(libm::sqrt(bias_correction2)),
@@ -197,11 +181,7 @@ impl sealed::Apply for RAdam {
 
 impl Optimizer for RAdam {
     fn validate(&self) -> Result<(), Error> {
-        non_negative("lr", self.lr)?;
-        unit_interval("betas.0", self.betas.0)?;
-        unit_interval("betas.1", self.betas.1)?;
-        non_negative("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
     }
 
     fn lr(&self) -> f64 {
