@@ -87,24 +87,13 @@
 #[cfg(feature = "std")]
 extern crate std;
 
-mod adadelta;
-mod adagrad;
-mod adam;
-mod adamax;
-mod adamw;
-mod asgd;
 mod error;
-mod lion;
-mod nadam;
+pub mod optim;
 mod optimizer;
 #[cfg(feature = "rayon")]
 mod parallel;
 pub mod pipeline;
-mod radam;
-mod rmsprop;
-mod rprop;
 pub mod schedule;
-mod sgd;
 mod simd;
 
 /// The README's example runs as a doc test.
@@ -112,18 +101,10 @@ mod simd;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use adadelta::Adadelta;
-pub use adagrad::Adagrad;
-pub use adam::Adam;
-pub use adamax::Adamax;
-pub use adamw::AdamW;
-pub use asgd::Asgd;
 pub use error::Error;
-pub use lion::Lion;
-pub use nadam::NAdam;
-pub use optimizer::Optimizer;
-pub use radam::RAdam;
-pub use rmsprop::RmsProp;
-pub use rprop::Rprop;
-pub use sgd::Sgd;
+pub use optim::{
+    Adadelta, Adagrad, Adam, AdamW, Adamax, AnyOptimizer, Asgd, Lion, NAdam, RAdam, RmsProp, Rprop,
+    Sgd,
+};
+pub use optimizer::{HyperParameter, Optimizer};
 pub use simd::Backend;

@@ -2,7 +2,7 @@
 
 use crate::Backend;
 use crate::Optimizer;
-use crate::optimizer::{MAX_PLANES, Prescale};
+use crate::optimizer::{Call, MAX_PLANES, Prescale};
 
 /// Pieces are not split below this many elements (a few hundred KiB per stream).
 const GRAIN: usize = 1 << 15;
@@ -24,7 +24,14 @@ pub(crate) fn step<O: Optimizer + ?Sized>(
     let n = params.len();
     let k = optimizer.state_planes();
     if n <= GRAIN {
-        optimizer.apply(backend, t, prescale, params, grads, &mut planes[..k]);
+        optimizer.apply(Call {
+            backend,
+            t,
+            prescale,
+            params,
+            grads,
+            planes: &mut planes[..k],
+        });
         return;
     }
     let mid = (n / 2).next_multiple_of(ALIGN).min(n);

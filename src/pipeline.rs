@@ -48,7 +48,7 @@
 //! `min(1, max_norm / (√sum + 1e-6))` computed in `f64` and rounded once to `f32`, which is
 //! `clip_grad_norm_`'s formula with a more accurate norm (PyTorch sums in `f32`).
 
-use crate::optimizer::{Prescale, check_call, expect_len, split_planes};
+use crate::optimizer::{Call, Prescale, check_call, expect_len, split_planes};
 use crate::{Backend, Error, Optimizer};
 
 /// One parameter tensor's buffers: its parameters, gradients and optimizer state (the
@@ -174,7 +174,7 @@ impl GradPipeline {
             });
         }
         if let Some(max_norm) = self.max_norm {
-            crate::optimizer::non_negative("max_norm", max_norm)?;
+            crate::optim::common::non_negative("max_norm", max_norm)?;
         }
         Ok(())
     }
@@ -302,12 +302,12 @@ fn apply<O: Optimizer + ?Sized>(
 ) {
     let k = optimizer.state_planes();
     let mut planes = split_planes(group.state, group.params.len());
-    optimizer.apply(
+    optimizer.apply(Call {
         backend,
         t,
         prescale,
-        group.params,
-        group.grads,
-        &mut planes[..k],
-    );
+        params: group.params,
+        grads: group.grads,
+        planes: &mut planes[..k],
+    });
 }

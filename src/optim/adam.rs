@@ -1,0 +1,146 @@
+//! Adam, with L2 or decoupled weight decay and AMSGrad.
+
+use super::adam_moments::{AdamMoments, validate_adam_hyper_parameters};
+use super::common::{DECOUPLED, L2, NO_DECAY, WeightDecay, f32_of, run};
+use crate::Error;
+use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
+use crate::simd::{Lane, Update};
+
+hyper_parameters! {
+    /// Adam, as `torch.optim.Adam` (including its `decoupled_weight_decay` option, which is what
+    /// [`AdamW`](crate::AdamW) sets).
+    ///
+    /// For each element, with gradient `g`, parameter `p`, first moment `m`, second moment `v`
+    /// and (AMSGrad) running maximum `v̂`:
+    ///
+    /// ```text
+    /// g ← −g                                       if maximize
+    /// if weight_decay ≠ 0:
+    ///     p ← p · (1 − lr · weight_decay)          if decoupled_weight_decay
+    ///     g ← g + weight_decay · p                 otherwise (L2)
+    /// m ← lerp(m, g, 1 − β1)                       (= β1 · m + (1 − β1) · g)
+    /// v ← β2 · v + ((1 − β2) · g) · g
+    /// bc1 = 1 − β1ᵗ,  bc2 = 1 − β2ᵗ                (per call, in f64)
+    /// v̂ ← max(v̂, v)                                if amsgrad (max over the raw v, NaN wins)
+    /// d = √(amsgrad ? v̂ : v) · (1 / √bc2) + eps
+    /// p ← p + (−(lr / bc1) · m) / d
+    /// ```
+    ///
+    /// `lerp(m, g, w)` is PyTorch's: `m + w · (g − m)` when `|w| < 0.5`, else
+    /// `g − (g − m) · (1 − w)`. `1 − lr · weight_decay`, `lr / bc1` and `1 / √bc2` are computed
+    /// in `f64` and rounded once to `f32`, as PyTorch's single-tensor path does for its scalars.
+    ///
+    /// **Differs from PyTorch:** PyTorch divides, `√v / f32(√bc2)`; the crate multiplies by
+    /// `f32(1 / √bc2)`. The result can differ by an ulp of `d`, and the step leaves the divider
+    /// (the slowest unit of a core) one operation per element instead of two, which makes the
+    /// step about 15 % faster wherever it is not waiting for memory. Both forms round twice, so
+    /// the error bound against exact arithmetic is the same (`tests/reference.rs`), and PyTorch's
+    /// golden trajectories are still matched within the tolerance of `tests/golden.rs`
+    /// (see `docs/conventions.md`).
+    ///
+    /// State, in this order: `"exp_avg"`, `"exp_avg_sq"`, then `"max_exp_avg_sq"` if `amsgrad`;
+    /// all start at 0.
+    ///
+    /// ```
+    /// use fused_optim::{Adam, Optimizer};
+    ///
+    /// let adam = Adam { lr: 0.1, ..Adam::default() };
+    /// let mut p = [1.0_f32];
+    /// let mut state = [0.0_f32; 2]; // exp_avg, exp_avg_sq
+    /// adam.step(1, &mut p, &[2.0], &mut state)?;
+    /// // The first bias-corrected step moves every parameter by about lr.
+    /// assert!((p[0] - 0.9).abs() < 1e-6);
+    /// assert_eq!(state, [0.2, (0.001_f32 * 2.0) * 2.0]);
+    /// # Ok::<(), fused_optim::Error>(())
+    /// ```
+    pub struct Adam {
+        /// Learning rate (default `1e-3`).
+        pub lr: f64 = 1e-3,
+        /// Decay rates `(β1, β2)` of the first and second moments (default `(0.9, 0.999)`).
+        pub betas: (f64, f64) = (0.9, 0.999),
+        /// Added to the denominator, outside the square root, after bias correction
+        /// (default `1e-8`).
+        pub eps: f64 = 1e-8,
+        /// Weight decay (default 0): an L2 penalty, or decoupled if `decoupled_weight_decay`.
+        pub weight_decay: f64 = 0.0,
+        /// Use the AMSGrad variant (default `false`).
+        pub amsgrad: bool = false,
+        /// Maximize the objective instead of minimizing it (default `false`).
+        pub maximize: bool = false,
+        /// Decay the parameters directly (AdamW) instead of adding an L2 term to the gradient
+        /// (default `false`).
+        pub decoupled_weight_decay: bool = false,
+    }
+}
+
+/// One Adam step's scalars, rounded once; `AMSGRAD` and `DECAY` select the kernel.
+#[derive(Clone, Copy, Debug)]
+struct AdamScalars {
+    moments: AdamMoments,
+    inv_bias_correction2_sqrt: f32,
+    eps: f32,
+    neg_step_size: f32,
+}
+
+struct AdamStep<const AMSGRAD: bool, const DECAY: u8>(AdamScalars);
+
+impl<const AMSGRAD: bool, const DECAY: u8> Update for AdamStep<AMSGRAD, DECAY> {
+    #[inline(always)]
+    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
+        let s = &self.0;
+        let (p, _, m, v) = s.moments.update::<L, DECAY>(p, g, state);
+        let v = if AMSGRAD {
+            let v_max = state[2].max(v);
+            state[2] = v_max;
+            v_max
+        } else {
+            v
+        };
+        let denom = v.sqrt() * L::splat(s.inv_bias_correction2_sqrt) + L::splat(s.eps);
+        p + (L::splat(s.neg_step_size) * m) / denom
+    }
+}
+
+impl sealed::Apply for Adam {
+    fn apply(&self, call: Call<'_, '_>) {
+        let (beta1, beta2) = self.betas;
+        let t = call.t as f64;
+        let bias_correction1 = 1.0 - libm::pow(beta1, t);
+        let bias_correction2 = 1.0 - libm::pow(beta2, t);
+        let s = AdamScalars {
+            moments: AdamMoments::new(
+                call.prescale,
+                self.maximize,
+                self.lr,
+                self.weight_decay,
+                self.betas,
+            ),
+            inv_bias_correction2_sqrt: f32_of(1.0 / libm::sqrt(bias_correction2)),
+            eps: f32_of(self.eps),
+            neg_step_size: f32_of(-(self.lr / bias_correction1)),
+        };
+        let decay = WeightDecay::of(self.weight_decay, self.decoupled_weight_decay);
+        match (self.amsgrad, decay) {
+            (false, WeightDecay::None) => run::<_, 2>(call, &AdamStep::<false, NO_DECAY>(s)),
+            (false, WeightDecay::L2) => run::<_, 2>(call, &AdamStep::<false, L2>(s)),
+            (false, WeightDecay::Decoupled) => run::<_, 2>(call, &AdamStep::<false, DECOUPLED>(s)),
+            (true, WeightDecay::None) => run::<_, 3>(call, &AdamStep::<true, NO_DECAY>(s)),
+            (true, WeightDecay::L2) => run::<_, 3>(call, &AdamStep::<true, L2>(s)),
+            (true, WeightDecay::Decoupled) => run::<_, 3>(call, &AdamStep::<true, DECOUPLED>(s)),
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    fn validate(&self) -> Result<(), Error> {
+        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
+    }
+
+    fn state_names(&self) -> &'static [&'static str] {
+        if self.amsgrad {
+            &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+        } else {
+            &["exp_avg", "exp_avg_sq"]
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! AdamW: Adam with decoupled weight decay.
+
+use super::Adam;
+use crate::Error;
+use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
+
+hyper_parameters! {
+    /// AdamW, as `torch.optim.AdamW`: [`Adam`] with `decoupled_weight_decay = true` and a
+    /// default weight decay of `1e-2`.
+    ///
+    /// The update, its roundings and its non-finite outcomes are [`Adam`]'s with decoupled
+    /// weight decay (`p ← p · (1 − lr · weight_decay)` before the moments): a step of `AdamW`
+    /// is a step of `Adam::from(adamw)`, bit for bit.
+    ///
+    /// State: as [`Adam`]'s (`"exp_avg"`, `"exp_avg_sq"`, and `"max_exp_avg_sq"` with AMSGrad).
+    /// optax's `adamw` defaults `weight_decay` to `1e-4`; PyTorch's (and this crate's) is `1e-2`.
+    ///
+    /// ```
+    /// use fused_optim::{AdamW, Optimizer};
+    ///
+    /// let adamw = AdamW { lr: 0.1, weight_decay: 0.5, ..AdamW::default() };
+    /// let mut p = [1.0_f32];
+    /// let mut state = [0.0_f32; 2];
+    /// adamw.step(1, &mut p, &[0.0], &mut state)?; // zero gradient: only the decay acts
+    /// assert_eq!(p[0], 0.95);
+    /// # Ok::<(), fused_optim::Error>(())
+    /// ```
+    pub struct AdamW {
+        /// Learning rate (default `1e-3`).
+        pub lr: f64 = 1e-3,
+        /// Decay rates `(β1, β2)` of the first and second moments (default `(0.9, 0.999)`).
+        pub betas: (f64, f64) = (0.9, 0.999),
+        /// Added to the denominator, outside the square root (default `1e-8`).
+        pub eps: f64 = 1e-8,
+        /// Decoupled weight decay: `p ← p · (1 − lr · weight_decay)` each step (default `1e-2`).
+        pub weight_decay: f64 = 1e-2,
+        /// Use the AMSGrad variant (default `false`).
+        pub amsgrad: bool = false,
+        /// Maximize the objective instead of minimizing it (default `false`).
+        pub maximize: bool = false,
+    }
+}
+
+impl From<AdamW> for Adam {
+    fn from(w: AdamW) -> Adam {
+        Adam {
+            lr: w.lr,
+            betas: w.betas,
+            eps: w.eps,
+            weight_decay: w.weight_decay,
+            amsgrad: w.amsgrad,
+            maximize: w.maximize,
+            decoupled_weight_decay: true,
+        }
+    }
+}
+
+impl sealed::Apply for AdamW {
+    fn apply(&self, call: Call<'_, '_>) {
+        Adam::from(*self).apply(call);
+    }
+}
+
+impl Optimizer for AdamW {
+    fn validate(&self) -> Result<(), Error> {
+        Adam::from(*self).validate()
+    }
+
+    fn state_names(&self) -> &'static [&'static str] {
+        Adam::from(*self).state_names()
+    }
+}

@@ -1,0 +1,185 @@
+//! What the optimizers' kernels share: the gradient read, PyTorch's lerp, the weight-decay
+//! modes, the hyper-parameter checks, and the call into the slice walk.
+
+use crate::Error;
+use crate::optimizer::{Call, Prescale};
+use crate::simd::{self, Lane, Update};
+
+/// Runs `update` over a validated call with `K` state planes.
+#[inline]
+pub(crate) fn run<U: Update, const K: usize>(call: Call<'_, '_>, update: &U) {
+    simd::run::<U, K>(
+        call.backend,
+        update,
+        call.params,
+        call.grads,
+        planes::<K>(call.planes),
+    );
+}
+
+/// Reborrows validated planes as the fixed-size array a kernel walks.
+///
+/// Missing planes (which validation rules out) become empty slices, which makes the walk a
+/// no-op rather than a panic.
+fn planes<'a, const K: usize>(planes: &'a mut [&mut [f32]]) -> [&'a mut [f32]; K] {
+    let mut it = planes.iter_mut();
+    core::array::from_fn(|_| match it.next() {
+        Some(plane) => &mut **plane,
+        None => &mut [],
+    })
+}
+
+/// Rounds a per-call scalar, computed in `f64`, once to `f32`.
+#[inline]
+pub(crate) fn f32_of(x: f64) -> f32 {
+    x as f32
+}
+
+/// How an optimizer applies its weight decay; each mode is its own kernel (a `const DECAY:
+/// u8` parameter taking [`NO_DECAY`], [`L2`] or [`DECOUPLED`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WeightDecay {
+    /// `weight_decay = 0`: nothing is computed (not even `0 · p`, which is NaN for an
+    /// infinite parameter).
+    None,
+    /// `g ← g + weight_decay · p`.
+    L2,
+    /// `p ← p · (1 − lr · weight_decay)`.
+    Decoupled,
+}
+
+impl WeightDecay {
+    /// The mode for a validated `weight_decay` and the optimizer's decoupling option.
+    pub(crate) fn of(weight_decay: f64, decoupled: bool) -> Self {
+        match (weight_decay != 0.0, decoupled) {
+            (false, _) => WeightDecay::None,
+            (true, false) => WeightDecay::L2,
+            (true, true) => WeightDecay::Decoupled,
+        }
+    }
+}
+
+/// The kernel constant of [`WeightDecay::None`].
+pub(crate) const NO_DECAY: u8 = 0;
+/// The kernel constant of [`WeightDecay::L2`].
+pub(crate) const L2: u8 = 1;
+/// The kernel constant of [`WeightDecay::Decoupled`].
+pub(crate) const DECOUPLED: u8 = 2;
+
+/// The gradient an optimizer's update works on, prepared once per call:
+/// `g ← ((g · unscale) · clip)`, negated if `maximize`, then (with L2 weight decay)
+/// `g ← g + weight_decay · p`.
+///
+/// The transform costs two multiplications per element and gives exactly the bits of
+/// unscaling, clipping and negating in three passes: multiplying by `±clip` is `±` the
+/// product with `clip`, exactly, and multiplying by 1 changes nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GradIn {
+    unscale: f32,
+    clip_sign: f32,
+    weight_decay: f32,
+}
+
+impl GradIn {
+    /// The gradient read for `prescale`, `maximize` and an L2 `weight_decay` (used only by
+    /// [`GradIn::with_l2`]).
+    pub(crate) fn new(prescale: Prescale, maximize: bool, weight_decay: f64) -> Self {
+        GradIn {
+            unscale: prescale.unscale,
+            clip_sign: if maximize {
+                -prescale.clip
+            } else {
+                prescale.clip
+            },
+            weight_decay: f32_of(weight_decay),
+        }
+    }
+
+    /// The transformed gradient.
+    #[inline(always)]
+    pub(crate) fn apply<L: Lane>(self, g: L) -> L {
+        (g * L::splat(self.unscale)) * L::splat(self.clip_sign)
+    }
+
+    /// The transformed gradient, plus `weight_decay · p` if `L2` (the kernel's constant).
+    #[inline(always)]
+    pub(crate) fn with_l2<L: Lane, const L2: bool>(self, g: L, p: L) -> L {
+        let g = self.apply(g);
+        if L2 {
+            g + L::splat(self.weight_decay) * p
+        } else {
+            g
+        }
+    }
+}
+
+/// PyTorch's `lerp_(end, weight)` on CPU, without its fused multiply-add:
+/// `start + w · (end − start)` when `|w| < 0.5`, else `end − (end − start) · (1 − w)`, with
+/// `w` and `1 − w` in `f32`.
+///
+/// Both forms are `base + (end − start) · c` (with `base = start, c = w`, or `base = end,
+/// c = −(1 − w)`: `x − y` is `x + (−y)` and `y · (−c)` is `−(y · c)`, exactly), so one
+/// kernel serves both and the form is a per-call choice of `base`, not a kernel variant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lerp {
+    coefficient: f32,
+    from_end: bool,
+}
+
+impl Lerp {
+    /// The lerp by `weight` (computed in `f64`, rounded once).
+    pub(crate) fn new(weight: f64) -> Self {
+        let weight = f32_of(weight);
+        let from_end = weight.abs() >= 0.5; // the weight is finite: validated
+        Lerp {
+            coefficient: if from_end { -(1.0 - weight) } else { weight },
+            from_end,
+        }
+    }
+
+    /// `lerp(start, end)`.
+    #[inline(always)]
+    pub(crate) fn apply<L: Lane>(self, start: L, end: L) -> L {
+        let base = if self.from_end { end } else { start };
+        base + (end - start) * L::splat(self.coefficient)
+    }
+}
+
+/// `Ok` if `value` is finite and `>= 0`.
+pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<(), Error> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperParameter {
+            name,
+            value,
+            expected: "finite and >= 0",
+        })
+    }
+}
+
+/// `Ok` if `value` is finite.
+pub(crate) fn finite(name: &'static str, value: f64) -> Result<(), Error> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperParameter {
+            name,
+            value,
+            expected: "finite",
+        })
+    }
+}
+
+/// `Ok` if `0 <= value < 1`.
+pub(crate) fn unit_interval(name: &'static str, value: f64) -> Result<(), Error> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperParameter {
+            name,
+            value,
+            expected: "in [0, 1)",
+        })
+    }
+}
