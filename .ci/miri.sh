@@ -5,7 +5,7 @@
 # target feature is not enabled. About 3.5 minutes with warm caches on a 2-core machine,
 # 5 to 6 cold.
 #
-# The only `unsafe` in the crate is src/simd/x86.rs (AVX2 / AVX-512 lanes and their run-time
+# The only `unsafe` in the crate is src/simd/x86/ (AVX2 / AVX-512 lanes and their run-time
 # dispatch). Under Miri `is_x86_feature_detected!` answers false for every feature (Miri does
 # not emulate CPUID), so a plain `cargo miri test` never reaches that module's lanes. Two of
 # the passes therefore enable target features at compile time, which makes the detection
@@ -16,7 +16,7 @@
 #             lane operation on special values), tests/hand_computed.rs, the fast tests of
 #             tests/errors.rs, and the doc tests.
 #   avx2      -C target-feature=+avx2: Backend::Avx2 available, so every Avx2 lane operation
-#             and the AVX2 walk (the whole AVX2 half of x86.rs) run, and `wide` uses 256-bit
+#             and the AVX2 walk (the whole of src/simd/x86/avx2.rs) run, and `wide` uses 256-bit
 #             AVX. The lib unit test, tests/hand_computed_more.rs (every back-end), and the
 #             fuzz targets' committed inputs (fuzz/tests/seeds.rs: all 12 optimizers on every
 #             available back-end, shards at odd cut points, malformed and refused calls, the

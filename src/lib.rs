@@ -23,23 +23,10 @@
 //!
 //! # Optimizers
 //!
-//! | type | PyTorch | state planes |
-//! |---|---|---|
-//! | [`Sgd`] | `torch.optim.SGD` | (`momentum_buffer`) |
-//! | [`Adagrad`] | `torch.optim.Adagrad` | `sum` |
-//! | [`RmsProp`] | `torch.optim.RMSprop` | `square_avg`, (`momentum_buffer`), (`grad_avg`) |
-//! | [`Adam`] | `torch.optim.Adam` | `exp_avg`, `exp_avg_sq`, (`max_exp_avg_sq`) |
-//! | [`AdamW`] | `torch.optim.AdamW` | as Adam |
-//! | [`Adamax`] | `torch.optim.Adamax` | `exp_avg`, `exp_inf` |
-//! | [`NAdam`] | `torch.optim.NAdam` | `exp_avg`, `exp_avg_sq` |
-//! | [`RAdam`] | `torch.optim.RAdam` | `exp_avg`, `exp_avg_sq` |
-//! | [`Adadelta`] | `torch.optim.Adadelta` | `square_avg`, `acc_delta` |
-//! | [`Rprop`] | `torch.optim.Rprop` | `prev`, `step_size` |
-//! | [`Asgd`] | `torch.optim.ASGD` | `ax` |
-//! | [`Lion`] | optax's `lion` (PyTorch has none) | `exp_avg` |
-//!
-//! Planes in parentheses exist only with the option that needs them (momentum, centered,
-//! AMSGrad); [`Optimizer::state_names`] lists them for the options set.
+//! Twelve, listed in the [`optim`] module (PyTorch's `SGD`, `Adagrad`, `RMSprop`, `Adam`,
+//! `AdamW`, `Adamax`, `NAdam`, `RAdam`, `Adadelta`, `Rprop`, `ASGD`, and optax's Lion). Each
+//! type's documentation writes out its update; [`AnyOptimizer`] holds any of them, chosen by
+//! name at run time, and [`for_each_optimizer!`] is the registry they come from.
 //!
 //! Hyper-parameters have PyTorch's names and defaults; each type's documentation writes out
 //! its update. They are `f64`, like Python floats: the scalars of a step (bias corrections,
@@ -82,7 +69,7 @@
 //! * `rayon`: `Optimizer::step_parallel`, one step split across rayon's threads.
 #![no_std]
 #![deny(missing_docs)]
-#![deny(unsafe_code)] // allowed in src/simd/x86.rs only (run-time dispatch)
+#![deny(unsafe_code)] // allowed in src/simd/x86/ only (run-time dispatch)
 
 #[cfg(feature = "std")]
 extern crate std;

@@ -29,6 +29,31 @@ pub struct Call<'a, 'b> {
     pub(crate) planes: &'a mut [&'b mut [f32]],
 }
 
+impl<'a, 'b> Call<'a, 'b> {
+    /// A plain step (no unscaling or clipping).
+    pub(crate) fn new(
+        backend: Backend,
+        t: u64,
+        params: &'a mut [f32],
+        grads: &'a [f32],
+        planes: &'a mut [&'b mut [f32]],
+    ) -> Self {
+        Call {
+            backend,
+            t,
+            prescale: Prescale::NONE,
+            params,
+            grads,
+            planes,
+        }
+    }
+
+    /// The same call with the gradients prescaled.
+    pub(crate) fn prescaled(self, prescale: Prescale) -> Self {
+        Call { prescale, ..self }
+    }
+}
+
 pub(crate) mod sealed {
     use super::{Call, HyperParameter};
 
@@ -260,14 +285,7 @@ pub trait Optimizer: sealed::Apply + sealed::Fields + core::fmt::Debug + Send + 
         let k = self.state_planes();
         expect_len("state", state.len(), k * params.len())?;
         let mut planes = split_planes(state, params.len());
-        self.apply(Call {
-            backend,
-            t,
-            prescale: Prescale::NONE,
-            params,
-            grads,
-            planes: &mut planes[..k],
-        });
+        self.apply(Call::new(backend, t, params, grads, &mut planes[..k]));
         Ok(())
     }
 
@@ -328,14 +346,7 @@ pub trait Optimizer: sealed::Apply + sealed::Fields + core::fmt::Debug + Send + 
         for plane in planes.iter() {
             expect_len("state plane", plane.len(), params.len())?;
         }
-        self.apply(Call {
-            backend,
-            t,
-            prescale: Prescale::NONE,
-            params,
-            grads,
-            planes,
-        });
+        self.apply(Call::new(backend, t, params, grads, planes));
         Ok(())
     }
 }

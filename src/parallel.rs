@@ -24,14 +24,7 @@ pub(crate) fn step<O: Optimizer + ?Sized>(
     let n = params.len();
     let k = optimizer.state_planes();
     if n <= GRAIN {
-        optimizer.apply(Call {
-            backend,
-            t,
-            prescale,
-            params,
-            grads,
-            planes: &mut planes[..k],
-        });
+        optimizer.apply(Call::new(backend, t, params, grads, &mut planes[..k]).prescaled(prescale));
         return;
     }
     let mid = (n / 2).next_multiple_of(ALIGN).min(n);

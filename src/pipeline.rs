@@ -302,12 +302,6 @@ fn apply<O: Optimizer + ?Sized>(
 ) {
     let k = optimizer.state_planes();
     let mut planes = split_planes(group.state, group.params.len());
-    optimizer.apply(Call {
-        backend,
-        t,
-        prescale,
-        params: group.params,
-        grads: group.grads,
-        planes: &mut planes[..k],
-    });
+    let (params, grads) = (&mut *group.params, group.grads);
+    optimizer.apply(Call::new(backend, t, params, grads, &mut planes[..k]).prescaled(prescale));
 }

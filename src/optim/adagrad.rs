@@ -22,6 +22,19 @@ hyper_parameters! {
     /// [`init_state`](Optimizer::init_state). `eps` is added *outside* the square root (PyTorch;
     /// optax's `adagrad` adds it inside and starts the accumulator at 0.1).
     ///
+    /// # PyTorch and optax
+    ///
+    /// | | PyTorch (the crate) | optax `adagrad(learning_rate, initial_accumulator_value=0.1, eps=1e-7)` |
+    /// |---|---|---|
+    /// | accumulator start | `0` | `0.1` |
+    /// | `eps` | `1e-10`, **outside** the square root: `g / (√s + eps)` | `1e-7`, **inside**: `g · rsqrt(s + eps)`, and 0 where `s = 0` |
+    /// | learning-rate decay | `lr_decay`: `lr / (1 + (t − 1)·lr_decay)` | none (use a schedule) |
+    /// | weight decay | `weight_decay` (L2) | chain `add_decayed_weights` |
+    ///
+    /// The accumulator start and the `eps` placement change the first steps noticeably: with
+    /// optax's defaults the first step is `lr · g / √(0.1 + g² + 1e-7)` instead of `lr · g / |g|`.
+    /// The crate follows PyTorch.
+    ///
     /// ```
     /// use fused_optim::{Adagrad, Optimizer};
     ///

@@ -41,6 +41,25 @@ hyper_parameters! {
     /// State, in this order: `"exp_avg"`, `"exp_avg_sq"`, then `"max_exp_avg_sq"` if `amsgrad`;
     /// all start at 0.
     ///
+    /// # PyTorch and optax
+    ///
+    /// | | PyTorch (the crate) | optax `adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0, mu_dtype=None, nesterov=False)` |
+    /// |---|---|---|
+    /// | `eps` | outside the square root, after bias correction: `√v/√bc2 + eps` | the same: `√(v/bc2 + eps_root) + eps`, plus an optional `eps_root` inside |
+    /// | bias correction | `β^t` and `1 − β^t` in `f64` (Python floats), rounded once to `f32` | in `f32` (unless x64): `1 − f32(β)^t`. `f32(0.999) = 0.99900001`, so `bc2` is about 1.3e-5 too small and every update about 6e-6 (relative) smaller than PyTorch's over the first hundreds of steps |
+    /// | where bias correction applies | `(lr / bc1) · m / (√v / √bc2 + eps)` (the crate: see above) | `(m / bc1) / (√(v / bc2) + eps)`: the same value, other rounding |
+    /// | first moment | `lerp(m, g, 1 − β1)` | `(1 − b1)·g + b1·m` (no lerp) |
+    /// | AMSGrad | `amsgrad=True`: max over the **raw** `v`, then divided by the current `√bc2` | `optax.amsgrad`: max over the **bias-corrected** `v/bc2` (by default; `bias_correction_nu=False` takes the raw `v` but then never divides by `bc2`) |
+    /// | Nesterov | no (PyTorch's `NAdam` is a separate algorithm with a momentum schedule) | `nesterov=True` (optax's `nadam`) |
+    /// | L2 weight decay | `weight_decay` | chain `add_decayed_weights` before `adam` |
+    /// | decoupled weight decay | `decoupled_weight_decay=True` (= AdamW) | `optax.adamw` |
+    ///
+    /// The AMSGrad difference is a different algorithm, not a rounding: the denominator uses
+    /// `max_s v_s / bc2_t` (PyTorch) against `max_s (v_s / bc2_s)` (optax). Since `bc2_s ≤ bc2_t`
+    /// for `s ≤ t`, optax's is never the smaller, and it keeps the bias-corrected early values
+    /// (`v_1 / bc2_1 = g_1²`) that PyTorch's raw maximum discounts, so optax's steps are never
+    /// larger than PyTorch's. The crate follows PyTorch in every row.
+    ///
     /// ```
     /// use fused_optim::{Adam, Optimizer};
     ///

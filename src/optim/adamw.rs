@@ -15,6 +15,18 @@ hyper_parameters! {
     /// State: as [`Adam`]'s (`"exp_avg"`, `"exp_avg_sq"`, and `"max_exp_avg_sq"` with AMSGrad).
     /// optax's `adamw` defaults `weight_decay` to `1e-4`; PyTorch's (and this crate's) is `1e-2`.
     ///
+    /// # PyTorch and optax
+    ///
+    /// | | PyTorch (the crate) | optax `adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, eps_root=0, mu_dtype=None, weight_decay=1e-4, mask=None, nesterov=False)` |
+    /// |---|---|---|
+    /// | default `weight_decay` | `1e-2` | `1e-4` |
+    /// | the decay | `p ← p · f32(1 − lr·wd)`, then the Adam step | `u = −lr · (adam_update + wd · p)`, `p ← p + u` |
+    /// | masking | per parameter group | `mask` |
+    ///
+    /// The two decays are the same in exact arithmetic (both multiply `wd` by the learning rate, as
+    /// opposed to the paper's schedule multiplier only); they round differently. Everything else
+    /// is as for Adam. The crate follows PyTorch, including the default `1e-2`.
+    ///
     /// ```
     /// use fused_optim::{AdamW, Optimizer};
     ///

@@ -31,6 +31,23 @@ hyper_parameters! {
     /// `"grad_avg"` if `centered`; all start at 0. `eps` is added outside the square root
     /// (PyTorch; optax's `rmsprop` adds it inside and defaults `decay` to 0.9).
     ///
+    /// # PyTorch and optax
+    ///
+    /// | | PyTorch (the crate) | optax `rmsprop(learning_rate, decay=0.9, eps=1e-8, initial_scale=0, eps_in_sqrt=True, centered=False, momentum=None, nesterov=False, bias_correction=False)` |
+    /// |---|---|---|
+    /// | decay of `v` | `alpha = 0.99` | `decay = 0.9` |
+    /// | `eps` | outside the square root: `√v + eps` | inside by default: `rsqrt(v + eps)`; `eps_in_sqrt=False` gives PyTorch's |
+    /// | centered denominator | `√(v − a²) + eps` | `rsqrt(v − a² + eps)` (or `√(v − a²) + eps` with `eps_in_sqrt=False`) |
+    /// | initial `v` | 0 | `initial_scale` (0; TF1 used 1) |
+    /// | momentum | on the normalised gradient, before `lr`: `b ← μb + g/d`, `p ← p − lr·b` | `trace` *after* the learning-rate scaling: `b ← μb − lr·g/d`, `p ← p + b` |
+    /// | Nesterov momentum | no | `nesterov` option |
+    /// | bias correction | no | `bias_correction` option |
+    /// | weight decay | `weight_decay` (L2) | chain `add_decayed_weights` |
+    ///
+    /// The two momentum placements are the same for a constant learning rate; with a schedule,
+    /// PyTorch scales the whole buffer by the current `lr`, optax each past term by the `lr` of its
+    /// step. The crate follows PyTorch.
+    ///
     /// ```
     /// use fused_optim::{Optimizer, RmsProp};
     ///

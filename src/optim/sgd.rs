@@ -33,6 +33,20 @@ hyper_parameters! {
     /// momentum `b ← βb + g` is `momentum = β`; the moving-average form `b ← βb + (1 − β)g` is
     /// `momentum = dampening = β` (with `b = g` on the first step).
     ///
+    /// # PyTorch and optax
+    ///
+    /// | | PyTorch (the crate) | optax `sgd(learning_rate, momentum=None, nesterov=False)` |
+    /// |---|---|---|
+    /// | learning rate | default `1e-3` | required |
+    /// | momentum | `b ← μb + (1 − d)g`; `b = g` on step 1 | `trace`: `b ← g + μb` from `b = 0`, so also `b = g` on step 1 |
+    /// | dampening | yes, skipped on step 1 | none (equals `dampening = 0`) |
+    /// | Nesterov | `g + μ·b_new` | `g + μ·b_new`: the same form |
+    /// | weight decay | `weight_decay` (L2) | chain `add_decayed_weights` before `sgd` |
+    ///
+    /// With `dampening = 0` and no weight decay the two are the same algorithm. Neither uses the
+    /// "look-ahead" Nesterov form (gradient evaluated at `p + μb`); both use the rewritten form above.
+    /// The crate follows PyTorch, including the undampened first step.
+    ///
     /// ```
     /// use fused_optim::{Optimizer, Sgd};
     ///

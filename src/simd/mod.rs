@@ -7,7 +7,7 @@
 //! * `scalar.rs` implements it for `f32` (one element), `portable.rs` for the `wide` vector
 //!   that the build's target features allow (SSE2/AVX/AVX-512 on x86, NEON on aarch64,
 //!   simd128 on wasm).
-//! * `x86.rs` implements it with AVX2 and AVX-512 intrinsics, compiles the walk for those
+//! * `x86/` implements it with AVX2 and AVX-512 intrinsics (one file each), compiles the walk for those
 //!   instruction sets with `#[target_feature]` and selects one at run time (x86_64 with
 //!   `std`), so a default build runs at the speed of the best instruction set of the CPU.
 //! * [`Backend`] names a lane type; `run` picks one and walks the slices: whole vectors first,
@@ -74,14 +74,27 @@ pub(crate) trait Lane:
     /// Absolute value: the sign bit cleared (NaN stays NaN).
     fn abs(self) -> Self;
 
+    /// `self` is NaN, lane by lane.
+    fn is_nan(self) -> Self::Mask;
+
+    /// Either condition, lane by lane.
+    fn or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+
     /// `if rhs.is_nan() || rhs < self { rhs } else { self }`, lane by lane: `torch.minimum`
-    /// (NaN-propagating; `self` on ties).
-    fn min(self, rhs: Self) -> Self;
+    /// (NaN-propagating; `self` on ties). Built from comparisons on every back-end, since the
+    /// instructions' NaN and signed-zero rules differ between instruction sets.
+    #[inline(always)]
+    fn min(self, rhs: Self) -> Self {
+        Self::select(Self::or(rhs.is_nan(), rhs.lt(self)), rhs, self)
+    }
 
     /// `if rhs.is_nan() || self < rhs { rhs } else { self }`, lane by lane: `torch.maximum`,
     /// NaN-propagating (a NaN in either operand gives NaN), and `self` on ties, so
     /// `max(-0.0, +0.0)` is `-0.0`.
-    fn max(self, rhs: Self) -> Self;
+    #[inline(always)]
+    fn max(self, rhs: Self) -> Self {
+        Self::select(Self::or(rhs.is_nan(), self.lt(rhs)), rhs, self)
+    }
 
     /// A hint to start loading the cache line at `address` into the cache. Never dereferences
     /// it, so any address is allowed (the walk passes addresses past the end of its slices).
@@ -129,6 +142,11 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Slices at least this long are walked with software prefetches of every stream (on the
+    /// back-ends that have a prefetch instruction); shorter ones without. Prefetching never
+    /// changes a result: tests step slices on both sides of this length.
+    pub const PREFETCH_FROM: usize = PREFETCH_FROM;
+
     /// Every concrete back-end (not [`Backend::Auto`]), available here or not.
     pub const fn all() -> [Backend; 4] {
         [
@@ -168,9 +186,9 @@ impl Backend {
         match self.resolve() {
             Backend::Scalar => <f32 as Lane>::LANES,
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            Backend::Avx2 => <x86::Avx2 as Lane>::LANES,
+            Backend::Avx2 => x86::AVX2_LANES,
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            Backend::Avx512 => <x86::Avx512 as Lane>::LANES,
+            Backend::Avx512 => x86::AVX512_LANES,
             _ => <portable::Vector as Lane>::LANES,
         }
     }

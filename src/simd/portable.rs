@@ -71,13 +71,13 @@ mod vector {
         }
 
         #[inline(always)]
-        fn min(self, rhs: Self) -> Self {
-            (rhs.is_nan() | rhs.simd_lt(self)).select(rhs, self)
+        fn is_nan(self) -> Vector {
+            Vector::is_nan(self)
         }
 
         #[inline(always)]
-        fn max(self, rhs: Self) -> Self {
-            (rhs.is_nan() | self.simd_lt(rhs)).select(rhs, self)
+        fn or(a: Vector, b: Vector) -> Vector {
+            a | b
         }
     }
 }

@@ -48,20 +48,12 @@ impl Lane for f32 {
     }
 
     #[inline(always)]
-    fn min(self, rhs: Self) -> Self {
-        if rhs.is_nan() || rhs < self {
-            rhs
-        } else {
-            self
-        }
+    fn is_nan(self) -> bool {
+        self.is_nan()
     }
 
     #[inline(always)]
-    fn max(self, rhs: Self) -> Self {
-        if rhs.is_nan() || self < rhs {
-            rhs
-        } else {
-            self
-        }
+    fn or(a: bool, b: bool) -> bool {
+        a | b
     }
 }
