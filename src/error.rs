@@ -46,6 +46,18 @@ pub enum Error {
         /// What is wrong, in words.
         reason: &'static str,
     },
+    /// A value of the scalar state ([`Optimizer::scalar_names`](crate::Optimizer::scalar_names))
+    /// is NaN, infinite or outside its range: a state that no step of the optimizer can
+    /// produce (for example one never initialised with
+    /// [`init_state`](crate::Optimizer::init_state)).
+    InvalidState {
+        /// The PyTorch name of the state value (`"mu_product"`, `"eta"`, `"mu"`).
+        name: &'static str,
+        /// The value found.
+        value: f32,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
     /// The requested [`Backend`] cannot run on this CPU or build.
     BackendUnavailable {
         /// The back-end asked for.
@@ -74,6 +86,11 @@ impl fmt::Display for Error {
                 expected,
             } => write!(f, "invalid {name}: {value} (expected {expected})"),
             Error::IncompatibleOptions { reason } => f.write_str(reason),
+            Error::InvalidState {
+                name,
+                value,
+                expected,
+            } => write!(f, "invalid state {name}: {value} (expected {expected})"),
             Error::BackendUnavailable { backend } => {
                 write!(f, "backend {backend:?} is not available on this machine")
             }

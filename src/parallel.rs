@@ -10,21 +10,25 @@ const GRAIN: usize = 1 << 15;
 /// Split points are multiples of this, so every piece but the last runs whole vectors only.
 const ALIGN: usize = 64;
 
-/// Steps `params` (with the optimizer's planes, the first of `planes`) by halving it until pieces are at most
-/// [`GRAIN`] long and running the halves with `rayon::join`. Everything is validated.
+/// The parts of a call every piece shares: back-end, step, prescale and scalar state.
+pub(crate) type Shared<'a> = (Backend, u64, Prescale, &'a [f32]);
+
+/// Steps `params` (with the optimizer's planes, the first of `planes`) by halving it until
+/// pieces are at most [`GRAIN`] long and running the halves with `rayon::join`. Everything is
+/// validated; the scalar state is read by every piece and advanced by the caller.
 pub(crate) fn step<O: Optimizer + ?Sized>(
     optimizer: &O,
-    backend: Backend,
-    t: u64,
-    prescale: Prescale,
+    shared: Shared<'_>,
     params: &mut [f32],
     grads: &[f32],
     mut planes: [&mut [f32]; MAX_PLANES],
 ) {
+    let (backend, t, prescale, scalars) = shared;
     let n = params.len();
     let k = optimizer.state_planes();
     if n <= GRAIN {
-        optimizer.apply(Call::new(backend, t, params, grads, &mut planes[..k]).prescaled(prescale));
+        let planes = &mut planes[..k];
+        optimizer.apply(Call::new(backend, t, params, grads, planes, scalars).prescaled(prescale));
         return;
     }
     let mid = (n / 2).next_multiple_of(ALIGN).min(n);
@@ -36,7 +40,7 @@ pub(crate) fn step<O: Optimizer + ?Sized>(
         (*l, *r) = plane.split_at_mut(mid);
     }
     rayon::join(
-        || step(optimizer, backend, t, prescale, p0, g0, left),
-        || step(optimizer, backend, t, prescale, p1, g1, right),
+        || step(optimizer, shared, p0, g0, left),
+        || step(optimizer, shared, p1, g1, right),
     );
 }

@@ -48,7 +48,7 @@
 //! `min(1, max_norm / (√sum + 1e-6))` computed in `f64` and rounded once to `f32`, which is
 //! `clip_grad_norm_`'s formula with a more accurate norm (PyTorch sums in `f32`).
 
-use crate::optimizer::{Call, Prescale, check_call, expect_len, split_planes};
+use crate::optimizer::{Call, Prescale, check_call, expect_len, split_state};
 use crate::{Backend, Error, Optimizer};
 
 /// One parameter tensor's buffers: its parameters, gradients and optimizer state (the
@@ -289,10 +289,11 @@ fn unscale_factor(grad_scale: f64) -> f32 {
 fn check_group<O: Optimizer + ?Sized>(optimizer: &O, group: &Group<'_>) -> Result<(), Error> {
     let n = group.params.len();
     expect_len("grads", group.grads.len(), n)?;
-    expect_len("state", group.state.len(), optimizer.state_len(n))
+    expect_len("state", group.state.len(), optimizer.state_len(n))?;
+    optimizer.check_scalars(&group.state[optimizer.state_planes() * n..])
 }
 
-/// One group's step; everything is checked.
+/// One group's step, its scalar state advanced; everything is checked.
 fn apply<O: Optimizer + ?Sized>(
     optimizer: &O,
     backend: Backend,
@@ -301,7 +302,10 @@ fn apply<O: Optimizer + ?Sized>(
     group: &mut Group<'_>,
 ) {
     let k = optimizer.state_planes();
-    let mut planes = split_planes(group.state, group.params.len());
     let (params, grads) = (&mut *group.params, group.grads);
-    optimizer.apply(Call::new(backend, t, params, grads, &mut planes[..k]).prescaled(prescale));
+    if let Ok((mut planes, scalars)) = split_state(optimizer, group.state, params.len()) {
+        let call = Call::new(backend, t, params, grads, &mut planes[..k], scalars);
+        optimizer.apply(call.prescaled(prescale));
+        optimizer.advance(t, scalars);
+    }
 }

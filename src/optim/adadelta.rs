@@ -13,12 +13,15 @@ hyper_parameters! {
     ///
     /// ```text
     /// g ← −g                                     if maximize
-    /// g ← g + weight_decay · p                   if weight_decay ≠ 0
-    /// v ← rho · v + ((1 − rho) · g) · g
+    /// g ← fma(p, weight_decay, g)                if weight_decay ≠ 0
+    /// v ← fma((1 − rho) · g, g, rho · v)
     /// δ = (√(u + eps) / √(v + eps)) · g          (eps inside both square roots)
-    /// u ← rho · u + ((1 − rho) · δ) · δ
-    /// p ← p + (−lr) · δ
+    /// u ← fma((1 − rho) · δ, δ, rho · u)
+    /// p ← fma(δ, −lr, p)
     /// ```
+    ///
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
     /// `rho`, `1 − rho`, `eps` and `−lr` enter the kernel rounded once to `f32`.
     ///
@@ -80,11 +83,11 @@ impl<const L2: bool> Update for AdadeltaStep<L2> {
         let rho = L::splat(s.rho);
         let one_minus_rho = L::splat(s.one_minus_rho);
         let eps = L::splat(s.eps);
-        let v = state[0] * rho + (one_minus_rho * g) * g;
+        let v = (one_minus_rho * g).mul_add(g, state[0] * rho);
         let delta = ((state[1] + eps).sqrt() / (v + eps).sqrt()) * g;
         state[0] = v;
-        state[1] = state[1] * rho + (one_minus_rho * delta) * delta;
-        p + L::splat(s.neg_lr) * delta
+        state[1] = (one_minus_rho * delta).mul_add(delta, state[1] * rho);
+        delta.mul_add(L::splat(s.neg_lr), p)
     }
 }
 

@@ -12,11 +12,14 @@ hyper_parameters! {
     ///
     /// ```text
     /// g   ← −g                                  if maximize
-    /// g   ← g + weight_decay · p                if weight_decay ≠ 0
+    /// g   ← fma(p, weight_decay, g)             if weight_decay ≠ 0
     /// clr = lr / (1 + (t − 1) · lr_decay)        (per call, in f64)
-    /// s   ← s + g · g
-    /// p   ← p + (−clr · g) / (√s + eps)
+    /// s   ← fma(g, g, s)
+    /// p   ← p + ((−clr) · g) / (√s + eps)
     /// ```
+    ///
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
     /// State: `["sum"]`, initialised to `initial_accumulator_value` by
     /// [`init_state`](Optimizer::init_state). `eps` is added *outside* the square root (PyTorch;
@@ -76,7 +79,7 @@ impl<const L2: bool> Update for AdagradStep<L2> {
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
         let s = &self.0;
         let g = s.grad.with_l2::<L, L2>(g, p);
-        let sum = state[0] + g * g;
+        let sum = g.mul_add(g, state[0]);
         state[0] = sum;
         p + (L::splat(s.neg_clr) * g) / (sum.sqrt() + L::splat(s.eps))
     }

@@ -1,7 +1,7 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
-use super::adam_moments::{AdamMoments, validate_adam_hyper_parameters};
-use super::common::{DECOUPLED, L2, NO_DECAY, WeightDecay, f32_of, run};
+use super::adam_moments::{AdamMoments, validate_adam_family};
+use super::common::{DecayKernels, WeightDecay, f32_of, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::{Lane, Update};
@@ -17,26 +17,23 @@ hyper_parameters! {
     /// g ← −g                                       if maximize
     /// if weight_decay ≠ 0:
     ///     p ← p · (1 − lr · weight_decay)          if decoupled_weight_decay
-    ///     g ← g + weight_decay · p                 otherwise (L2)
-    /// m ← lerp(m, g, 1 − β1)                       (= β1 · m + (1 − β1) · g)
-    /// v ← β2 · v + ((1 − β2) · g) · g
+    ///     g ← fma(p, weight_decay, g)              otherwise (L2)
+    /// m ← lerp(m, g, 1 − β1)
+    /// v ← fma((1 − β2) · g, g, β2 · v)
     /// bc1 = 1 − β1ᵗ,  bc2 = 1 − β2ᵗ                (per call, in f64)
     /// v̂ ← max(v̂, v)                                if amsgrad (max over the raw v, NaN wins)
-    /// d = √(amsgrad ? v̂ : v) · (1 / √bc2) + eps
-    /// p ← p + (−(lr / bc1) · m) / d
+    /// d = √(amsgrad ? v̂ : v) / √bc2 + eps
+    /// p ← p + ((−lr / bc1) · m) / d
     /// ```
     ///
-    /// `lerp(m, g, w)` is PyTorch's: `m + w · (g − m)` when `|w| < 0.5`, else
-    /// `g − (g − m) · (1 − w)`. `1 − lr · weight_decay`, `lr / bc1` and `1 / √bc2` are computed
-    /// in `f64` and rounded once to `f32`, as PyTorch's single-tensor path does for its scalars.
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
-    /// **Differs from PyTorch:** PyTorch divides, `√v / f32(√bc2)`; the crate multiplies by
-    /// `f32(1 / √bc2)`. The result can differ by an ulp of `d`, and the step leaves the divider
-    /// (the slowest unit of a core) one operation per element instead of two, which makes the
-    /// step about 15 % faster wherever it is not waiting for memory. Both forms round twice, so
-    /// the error bound against exact arithmetic is the same (`tests/reference.rs`), and PyTorch's
-    /// golden trajectories are still matched within the tolerance of `tests/golden.rs`
-    /// (see `docs/conventions.md`).
+    /// `lerp(m, g, w)` is PyTorch's fused one: `fma(w, g − m, m)` when `|w| < 0.5`, else
+    /// `fma(−(g − m), 1 − w, g)`, with `w` and `1 − w` in `f32`. `1 − lr · weight_decay`,
+    /// `−lr / bc1` and `√bc2` (as `bc2 ** 0.5`) are computed in `f64` and rounded once to
+    /// `f32`, as PyTorch's single-tensor path does for its scalars; `β2` and `1 − β2` enter
+    /// rounded once too. The denominator is a true division by `f32(√bc2)`, as in PyTorch.
     ///
     /// State, in this order: `"exp_avg"`, `"exp_avg_sq"`, then `"max_exp_avg_sq"` if `amsgrad`;
     /// all start at 0.
@@ -73,15 +70,7 @@ hyper_parameters! {
     /// # Ok::<(), fused_optim::Error>(())
     /// ```
     pub struct Adam {
-        /// Learning rate (default `1e-3`).
-        pub lr: f64 = 1e-3,
-        /// Decay rates `(β1, β2)` of the first and second moments (default `(0.9, 0.999)`).
-        pub betas: (f64, f64) = (0.9, 0.999),
-        /// Added to the denominator, outside the square root, after bias correction
-        /// (default `1e-8`).
-        pub eps: f64 = 1e-8,
-        /// Weight decay (default 0): an L2 penalty, or decoupled if `decoupled_weight_decay`.
-        pub weight_decay: f64 = 0.0,
+        adam_family(lr = 1e-3, weight_decay = 0.0),
         /// Use the AMSGrad variant (default `false`).
         pub amsgrad: bool = false,
         /// Maximize the objective instead of minimizing it (default `false`).
@@ -96,7 +85,7 @@ hyper_parameters! {
 #[derive(Clone, Copy, Debug)]
 struct AdamScalars {
     moments: AdamMoments,
-    inv_bias_correction2_sqrt: f32,
+    bias_correction2_sqrt: f32,
     eps: f32,
     neg_step_size: f32,
 }
@@ -115,7 +104,7 @@ impl<const AMSGRAD: bool, const DECAY: u8> Update for AdamStep<AMSGRAD, DECAY> {
         } else {
             v
         };
-        let denom = v.sqrt() * L::splat(s.inv_bias_correction2_sqrt) + L::splat(s.eps);
+        let denom = v.sqrt() / L::splat(s.bias_correction2_sqrt) + L::splat(s.eps);
         p + (L::splat(s.neg_step_size) * m) / denom
     }
 }
@@ -127,32 +116,29 @@ impl sealed::Apply for Adam {
         let bias_correction1 = 1.0 - libm::pow(beta1, t);
         let bias_correction2 = 1.0 - libm::pow(beta2, t);
         let s = AdamScalars {
-            moments: AdamMoments::new(
-                call.prescale,
-                self.maximize,
-                self.lr,
-                self.weight_decay,
-                self.betas,
-            ),
-            inv_bias_correction2_sqrt: f32_of(1.0 / libm::sqrt(bias_correction2)),
+            moments: AdamMoments::new(call.prescale, self),
+            bias_correction2_sqrt: f32_of(libm::pow(bias_correction2, 0.5)),
             eps: f32_of(self.eps),
             neg_step_size: f32_of(-(self.lr / bias_correction1)),
         };
-        let decay = WeightDecay::of(self.weight_decay, self.decoupled_weight_decay);
-        match (self.amsgrad, decay) {
-            (false, WeightDecay::None) => run::<_, 2>(call, &AdamStep::<false, NO_DECAY>(s)),
-            (false, WeightDecay::L2) => run::<_, 2>(call, &AdamStep::<false, L2>(s)),
-            (false, WeightDecay::Decoupled) => run::<_, 2>(call, &AdamStep::<false, DECOUPLED>(s)),
-            (true, WeightDecay::None) => run::<_, 3>(call, &AdamStep::<true, NO_DECAY>(s)),
-            (true, WeightDecay::L2) => run::<_, 3>(call, &AdamStep::<true, L2>(s)),
-            (true, WeightDecay::Decoupled) => run::<_, 3>(call, &AdamStep::<true, DECOUPLED>(s)),
+        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay)
+            .run(&(self.amsgrad, s), call);
+    }
+}
+
+/// Adam's kernels: AMSGrad or not, for each weight-decay mode.
+impl DecayKernels for (bool, AdamScalars) {
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) {
+        match *self {
+            (false, s) => run::<_, 2>(call, &AdamStep::<false, DECAY>(s)),
+            (true, s) => run::<_, 3>(call, &AdamStep::<true, DECAY>(s)),
         }
     }
 }
 
 impl Optimizer for Adam {
     fn validate(&self) -> Result<(), Error> {
-        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
+        validate_adam_family(self)
     }
 
     fn state_names(&self) -> &'static [&'static str] {

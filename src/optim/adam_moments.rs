@@ -6,6 +6,21 @@ use crate::Error;
 use crate::optimizer::Prescale;
 use crate::simd::Lane;
 
+/// The hyper-parameters the Adam family shares (generated with its structs).
+pub(crate) trait AdamFamily {
+    fn fields(&self) -> AdamFields;
+}
+
+/// See [`AdamFamily`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AdamFields {
+    pub(crate) lr: f64,
+    pub(crate) betas: (f64, f64),
+    pub(crate) eps: f64,
+    pub(crate) weight_decay: f64,
+    pub(crate) maximize: bool,
+}
+
 /// The moment updates of one call, with their scalars rounded once.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct AdamMoments {
@@ -18,13 +33,14 @@ pub(crate) struct AdamMoments {
 
 impl AdamMoments {
     /// The scalars of one call, from the optimizer's hyper-parameters.
-    pub(crate) fn new(
-        prescale: Prescale,
-        maximize: bool,
-        lr: f64,
-        weight_decay: f64,
-        (beta1, beta2): (f64, f64),
-    ) -> Self {
+    pub(crate) fn new<O: AdamFamily>(prescale: Prescale, optimizer: &O) -> Self {
+        let AdamFields {
+            lr,
+            betas: (beta1, beta2),
+            weight_decay,
+            maximize,
+            ..
+        } = optimizer.fields();
         AdamMoments {
             grad: GradIn::new(prescale, maximize, weight_decay),
             decay: f32_of(1.0 - lr * weight_decay),
@@ -36,7 +52,7 @@ impl AdamMoments {
 
     /// For one element: `g ← ±g` (prescaled), weight decay as `DECAY` says
     /// ([`DECOUPLED`]: `p ← p · (1 − lr · wd)`; [`L2`]: `g ← g + wd · p`),
-    /// `m ← lerp(m, g, 1 − β1)`, `v ← β2 · v + ((1 − β2) · g) · g`. Writes `m` and `v` to
+    /// `m ← lerp(m, g, 1 − β1)`, `v ← fma((1 − β2) · g, g, β2 · v)`. Writes `m` and `v` to
     /// `state[0]` and `state[1]` and returns `(p, g, m, v)`.
     #[inline(always)]
     pub(crate) fn update<L: Lane, const DECAY: u8>(
@@ -56,21 +72,23 @@ impl AdamMoments {
             self.grad.apply(g)
         };
         let m = self.exp_avg.apply(state[0], g);
-        let v = state[1] * L::splat(self.beta2) + (L::splat(self.one_minus_beta2) * g) * g;
+        let v = (L::splat(self.one_minus_beta2) * g).mul_add(g, state[1] * L::splat(self.beta2));
         state[0] = m;
         state[1] = v;
         (p, g, m, v)
     }
 }
 
-/// The checks of the hyper-parameters Adam shares with Adamax, NAdam and RAdam: `lr`, `eps`
-/// and `weight_decay` non-negative, both betas in `[0, 1)`, in that order.
-pub(crate) fn validate_adam_hyper_parameters(
-    lr: f64,
-    (beta1, beta2): (f64, f64),
-    eps: f64,
-    weight_decay: f64,
-) -> Result<(), Error> {
+/// The checks of the hyper-parameters the Adam family shares: `lr`, `eps` and
+/// `weight_decay` non-negative, both betas in `[0, 1)`, in that order.
+pub(crate) fn validate_adam_family<O: AdamFamily>(optimizer: &O) -> Result<(), Error> {
+    let AdamFields {
+        lr,
+        betas: (beta1, beta2),
+        eps,
+        weight_decay,
+        ..
+    } = optimizer.fields();
     non_negative("lr", lr)?;
     unit_interval("betas.0", beta1)?;
     unit_interval("betas.1", beta2)?;

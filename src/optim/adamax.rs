@@ -1,6 +1,6 @@
 //! Adamax: Adam with the infinity norm, with L2 weight decay.
 
-use super::adam_moments::validate_adam_hyper_parameters;
+use super::adam_moments::validate_adam_family;
 use super::common::{GradIn, Lerp, f32_of, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
@@ -14,11 +14,14 @@ hyper_parameters! {
     ///
     /// ```text
     /// g ← −g                                 if maximize
-    /// g ← g + weight_decay · p               if weight_decay ≠ 0
-    /// m ← lerp(m, g, 1 − β1)                 (= β1 · m + (1 − β1) · g)
+    /// g ← fma(p, weight_decay, g)            if weight_decay ≠ 0
+    /// m ← lerp(m, g, 1 − β1)                 (PyTorch's fused lerp, see Adam)
     /// u ← max(β2 · u, |g| + eps)             (torch.maximum: NaN wins, β2 · u on ties)
-    /// p ← p + (−(lr / (1 − β1ᵗ)) · m) / u
+    /// p ← p + ((−lr / (1 − β1ᵗ)) · m) / u
     /// ```
+    ///
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
     /// `lerp` is PyTorch's (see [`Adam`](crate::Adam)); `lr / (1 − β1ᵗ)` is computed in `f64` and
     /// rounded once to `f32`. The infinity norm needs no bias correction.
@@ -45,15 +48,7 @@ hyper_parameters! {
     /// # Ok::<(), fused_optim::Error>(())
     /// ```
     pub struct Adamax {
-        /// Learning rate (default `2e-3`).
-        pub lr: f64 = 2e-3,
-        /// Decay rates `(β1, β2)` of the first moment and of the infinity norm
-        /// (default `(0.9, 0.999)`).
-        pub betas: (f64, f64) = (0.9, 0.999),
-        /// Added to `|g|` before the maximum (default `1e-8`).
-        pub eps: f64 = 1e-8,
-        /// L2 penalty added to the gradient (default 0).
-        pub weight_decay: f64 = 0.0,
+        adam_family(lr = 2e-3, weight_decay = 0.0),
         /// Maximize the objective instead of minimizing it (default `false`).
         pub maximize: bool = false,
     }
@@ -105,7 +100,7 @@ impl sealed::Apply for Adamax {
 
 impl Optimizer for Adamax {
     fn validate(&self) -> Result<(), Error> {
-        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
+        validate_adam_family(self)
     }
 
     fn state_names(&self) -> &'static [&'static str] {

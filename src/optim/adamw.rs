@@ -38,14 +38,7 @@ hyper_parameters! {
     /// # Ok::<(), fused_optim::Error>(())
     /// ```
     pub struct AdamW {
-        /// Learning rate (default `1e-3`).
-        pub lr: f64 = 1e-3,
-        /// Decay rates `(β1, β2)` of the first and second moments (default `(0.9, 0.999)`).
-        pub betas: (f64, f64) = (0.9, 0.999),
-        /// Added to the denominator, outside the square root (default `1e-8`).
-        pub eps: f64 = 1e-8,
-        /// Decoupled weight decay: `p ← p · (1 − lr · weight_decay)` each step (default `1e-2`).
-        pub weight_decay: f64 = 1e-2,
+        adam_family(lr = 1e-3, weight_decay = 1e-2),
         /// Use the AMSGrad variant (default `false`).
         pub amsgrad: bool = false,
         /// Maximize the objective instead of minimizing it (default `false`).

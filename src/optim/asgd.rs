@@ -13,25 +13,36 @@ hyper_parameters! {
     ///
     /// ```text
     /// g  ← −g                                    if maximize
-    /// g  ← g + weight_decay · p                  if weight_decay ≠ 0
-    /// ηₜ = f32(lr / (1 + lambd · lr · (t − 1))^alpha)    (per call, in f64; η₁ = lr)
-    /// μₜ = f32(1 / max(1, t − 1 − t0))           (per call, in f64; μ₁ = 1)
-    /// p  ← p · (1 − lambd · ηₜ)
-    /// p  ← p + (−ηₜ) · g
-    /// ax ← ax + (p − ax) · μₜ                    if μₜ ≠ 1
-    /// ax ← p                                     if μₜ = 1 (a copy: PyTorch's branch)
+    /// g  ← fma(p, weight_decay, g)               if weight_decay ≠ 0
+    /// p  ← p · (1 − lambd · η)                   (the factor in f64 from the f32 η)
+    /// p  ← fma(g, −η, p)
+    /// ax ← ax + (p − ax) · μ                     if μ ≠ 1
+    /// ax ← p                                     if μ = 1 (a copy: PyTorch's branch)
+    /// then, once per step (the scalar state, for step t + 1):
+    /// η  ← f32(lr / (1 + lambd · lr · t)^alpha)  (f64, with the lr of this step)
+    /// μ  ← f32(1 / max(1, t − t0))               (f64)
     /// ```
     ///
-    /// PyTorch keeps `η` and `μ` as `f32` scalar tensors in the state (`state["eta"]`,
-    /// `state["mu"]`), computing after step `t` the values step `t + 1` uses. The crate computes
-    /// them from `t` in closed form ([`Asgd::eta`], [`Asgd::mu`]), with PyTorch's roundings: `η`
-    /// and `μ` are rounded to `f32` as PyTorch stores them, and `1 − lambd · η` is computed in
-    /// `f64` from the rounded `η`, then rounded once, as PyTorch computes it from `eta.item()`.
-    /// The caller carries only `t`. Averaging (`μₜ < 1`) happens at the steps `t > t0 + 2`;
-    /// before them `ax` is a copy of `p` (with the default `t0 = 1e6`, for the first million
-    /// steps). The two cases (`μₜ = 1` or not) are two kernels, chosen once per call.
+    /// `fma(a, b, c)` is `a · b + c` with one rounding, where PyTorch's CPU kernels fuse;
+    /// every other operation is rounded as written.
     ///
-    /// State: `["ax"]`, starting at 0 (PyTorch's `eta`, `mu` and `step` are the scalars above).
+    /// # `eta` and `mu`, the scalar state
+    ///
+    /// PyTorch keeps `η` and `μ` as `f32` 0-d tensors (`state["eta"]`, `state["mu"]`) and
+    /// computes, at the end of step `t`, the values step `t + 1` uses, from the learning rate
+    /// of step `t`. So does the crate: they are the two values of
+    /// [`scalar_names`](Optimizer::scalar_names), after the plane in the state buffer,
+    /// set to `f32(lr)` and 1 by [`init_state`](Optimizer::init_state) and advanced by every
+    /// [`step`](Optimizer::step) (see [`advance_scalars`](Optimizer::advance_scalars) for
+    /// sharded steps). A learning rate that changes between steps (a schedule) therefore acts
+    /// one step later, as in PyTorch, and a run resumes from PyTorch's `eta` and `mu`.
+    /// [`Asgd::eta`] and [`Asgd::mu`] give the values step `t` uses with a constant learning
+    /// rate. Averaging (`μ < 1`) happens at the steps `t > t0 + 2`; before them `ax` is a
+    /// copy of `p` (with the default `t0 = 1e6`, for the first million steps). The two cases
+    /// (`μ = 1` or not) are two kernels, chosen once per call. An `eta` that is negative or
+    /// not finite, or a `mu` outside `(0, 1]`, is refused with [`Error::InvalidState`].
+    ///
+    /// State: the plane `"ax"` (starts at 0), then the scalars `"eta"`, `"mu"`.
     ///
     /// optax has no ASGD (its averaging is `optax.contrib` / `ema` of the parameters, a
     /// different rule); the crate follows PyTorch.
@@ -43,12 +54,17 @@ hyper_parameters! {
     /// ```
     /// use fused_optim::{Asgd, Optimizer};
     ///
-    /// let asgd = Asgd { lr: 0.5, lambd: 0.0, ..Asgd::default() };
+    /// let mut asgd = Asgd { lr: 0.5, lambd: 0.0, ..Asgd::default() };
     /// let mut p = [1.0_f32];
-    /// let mut ax = [0.0_f32];
-    /// asgd.step(1, &mut p, &[1.0], &mut ax)?; // η = 0.5, μ = 1: p = 1 − 0.5, ax = p
-    /// assert_eq!((p[0], ax[0]), (0.5, 0.5));
-    /// assert_eq!((asgd.eta(1), asgd.mu(1)), (0.5, 1.0));
+    /// let mut state = [0.0_f32; 3]; // ax, then eta and mu
+    /// asgd.init_state(&mut state)?;
+    /// assert_eq!(state[1..], [0.5, 1.0]);
+    /// asgd.step(1, &mut p, &[1.0], &mut state)?; // η = 0.5, μ = 1: p = 1 − 0.5, ax = p
+    /// assert_eq!(state[..1], [0.5]);
+    /// asgd.lr = 0.25; // a schedule: step 2 still uses the η computed with lr = 0.5
+    /// asgd.step(2, &mut p, &[1.0], &mut state)?;
+    /// assert_eq!(p[0], 0.0);
+    /// assert_eq!(state[1], 0.25); // η for step 3, from lr = 0.25
     /// # Ok::<(), fused_optim::Error>(())
     /// ```
     pub struct Asgd {
@@ -69,14 +85,16 @@ hyper_parameters! {
 }
 
 impl Asgd {
-    /// The step size `η` step `t` uses: PyTorch's `state["eta"]` before step `t`,
-    /// `f32(lr / (1 + lambd · lr · (t − 1))^alpha)` (`lr` for `t = 1`).
+    /// The step size `η` step `t` uses with a constant learning rate: PyTorch's
+    /// `state["eta"]` before step `t`, `f32(lr / (1 + lambd · lr · (t − 1))^alpha)` (`lr` for
+    /// `t = 1`).
     pub fn eta(&self, t: u64) -> f32 {
         let steps_done = t.saturating_sub(1) as f64;
         f32_of(self.lr / libm::pow(1.0 + self.lambd * self.lr * steps_done, self.alpha))
     }
 
     /// The averaging weight `μ` step `t` uses: PyTorch's `state["mu"]` before step `t`,
+    /// whatever the learning rate,
     /// `f32(1 / max(1, t − 1 − t0))` (1 for `t = 1`).
     pub fn mu(&self, t: u64) -> f32 {
         if t <= 1 {
@@ -103,7 +121,7 @@ impl<const L2: bool, const AVERAGE: bool> Update for AsgdStep<L2, AVERAGE> {
         let s = &self.0;
         let g = s.grad.with_l2::<L, L2>(g, p);
         let p = p * L::splat(s.decay);
-        let p = p + L::splat(s.neg_eta) * g;
+        let p = g.mul_add(L::splat(s.neg_eta), p);
         state[0] = if AVERAGE {
             state[0] + (p - state[0]) * L::splat(s.mu)
         } else {
@@ -115,8 +133,7 @@ impl<const L2: bool, const AVERAGE: bool> Update for AsgdStep<L2, AVERAGE> {
 
 impl sealed::Apply for Asgd {
     fn apply(&self, call: Call<'_, '_>) {
-        let eta = self.eta(call.t);
-        let mu = self.mu(call.t);
+        let (eta, mu) = (call.scalars[0], call.scalars[1]);
         let s = AsgdScalars {
             grad: GradIn::new(call.prescale, self.maximize, self.weight_decay),
             decay: f32_of(1.0 - self.lambd * f64::from(eta)),
@@ -129,6 +146,34 @@ impl sealed::Apply for Asgd {
             (true, false) => run::<_, 1>(call, &AsgdStep::<true, false>(s)),
             (true, true) => run::<_, 1>(call, &AsgdStep::<true, true>(s)),
         }
+    }
+
+    fn initial_scalar(&self, index: usize) -> f32 {
+        if index == 0 { f32_of(self.lr) } else { 1.0 }
+    }
+
+    fn check_scalars(&self, scalars: &[f32]) -> Result<(), Error> {
+        let (eta, mu) = (scalars[0], scalars[1]);
+        if !(eta.is_finite() && eta >= 0.0) {
+            return Err(Error::InvalidState {
+                name: "eta",
+                value: eta,
+                expected: "finite and >= 0",
+            });
+        }
+        if !(mu > 0.0 && mu <= 1.0) {
+            return Err(Error::InvalidState {
+                name: "mu",
+                value: mu,
+                expected: "in (0, 1]",
+            });
+        }
+        Ok(())
+    }
+
+    fn advance(&self, t: u64, scalars: &mut [f32]) {
+        scalars[0] = self.eta(t.saturating_add(1));
+        scalars[1] = self.mu(t.saturating_add(1));
     }
 }
 
@@ -143,5 +188,9 @@ impl Optimizer for Asgd {
 
     fn state_names(&self) -> &'static [&'static str] {
         &["ax"]
+    }
+
+    fn scalar_names(&self) -> &'static [&'static str] {
+        &["eta", "mu"]
     }
 }

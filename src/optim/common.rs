@@ -59,6 +59,24 @@ impl WeightDecay {
     }
 }
 
+/// A family of kernels with a `const DECAY: u8` parameter, run by [`WeightDecay::run`].
+pub(crate) trait DecayKernels {
+    /// Runs the family's kernel for `DECAY` ([`NO_DECAY`], [`L2`] or [`DECOUPLED`]).
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>);
+}
+
+impl WeightDecay {
+    /// Runs the kernel of `kernels` for this mode.
+    #[inline]
+    pub(crate) fn run<K: DecayKernels>(self, kernels: &K, call: Call<'_, '_>) {
+        match self {
+            WeightDecay::None => kernels.run::<NO_DECAY>(call),
+            WeightDecay::L2 => kernels.run::<L2>(call),
+            WeightDecay::Decoupled => kernels.run::<DECOUPLED>(call),
+        }
+    }
+}
+
 /// The kernel constant of [`WeightDecay::None`].
 pub(crate) const NO_DECAY: u8 = 0;
 /// The kernel constant of [`WeightDecay::L2`].
@@ -101,25 +119,26 @@ impl GradIn {
         (g * L::splat(self.unscale)) * L::splat(self.clip_sign)
     }
 
-    /// The transformed gradient, plus `weight_decay · p` if `L2` (the kernel's constant).
+    /// The transformed gradient, plus `weight_decay · p` if `L2` (the kernel's constant):
+    /// `fma(p, weight_decay, g)`, PyTorch's `grad.add(param, alpha=weight_decay)`.
     #[inline(always)]
     pub(crate) fn with_l2<L: Lane, const L2: bool>(self, g: L, p: L) -> L {
         let g = self.apply(g);
         if L2 {
-            g + L::splat(self.weight_decay) * p
+            p.mul_add(L::splat(self.weight_decay), g)
         } else {
             g
         }
     }
 }
 
-/// PyTorch's `lerp_(end, weight)` on CPU, without its fused multiply-add:
-/// `start + w · (end − start)` when `|w| < 0.5`, else `end − (end − start) · (1 − w)`, with
-/// `w` and `1 − w` in `f32`.
+/// PyTorch's `lerp_(end, weight)` on CPU: `fma(w, end − start, start)` when `|w| < 0.5`,
+/// else `fma(−(end − start), 1 − w, end)`, with `w` and `1 − w` in `f32` (ATen's
+/// `lerp_vec` and its scalar tail).
 ///
-/// Both forms are `base + (end − start) · c` (with `base = start, c = w`, or `base = end,
-/// c = −(1 − w)`: `x − y` is `x + (−y)` and `y · (−c)` is `−(y · c)`, exactly), so one
-/// kernel serves both and the form is a per-call choice of `base`, not a kernel variant.
+/// Both forms are `fma(end − start, c, base)` (with `base = start, c = w`, or `base = end,
+/// c = −(1 − w)`: negating a factor negates the exact product), so one kernel serves both
+/// and the form is a per-call choice of `base`, not a kernel variant.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Lerp {
     coefficient: f32,
@@ -141,7 +160,7 @@ impl Lerp {
     #[inline(always)]
     pub(crate) fn apply<L: Lane>(self, start: L, end: L) -> L {
         let base = if self.from_end { end } else { start };
-        base + (end - start) * L::splat(self.coefficient)
+        (end - start).mul_add(L::splat(self.coefficient), base)
     }
 }
 

@@ -29,7 +29,7 @@
 mod adadelta;
 mod adagrad;
 mod adam;
-mod adam_moments;
+pub(crate) mod adam_moments;
 mod adamax;
 mod adamw;
 mod asgd;
@@ -191,6 +191,18 @@ impl sealed::Apply for AnyOptimizer {
     fn apply(&self, call: Call<'_, '_>) {
         self.as_dyn().apply(call);
     }
+
+    fn initial_scalar(&self, index: usize) -> f32 {
+        self.as_dyn().initial_scalar(index)
+    }
+
+    fn check_scalars(&self, scalars: &[f32]) -> Result<(), Error> {
+        self.as_dyn().check_scalars(scalars)
+    }
+
+    fn advance(&self, t: u64, scalars: &mut [f32]) {
+        self.as_dyn().advance(t, scalars);
+    }
 }
 
 impl sealed::Fields for AnyOptimizer {
@@ -214,5 +226,9 @@ impl Optimizer for AnyOptimizer {
 
     fn state_names(&self) -> &'static [&'static str] {
         self.as_dyn().state_names()
+    }
+
+    fn scalar_names(&self) -> &'static [&'static str] {
+        self.as_dyn().scalar_names()
     }
 }

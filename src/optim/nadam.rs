@@ -1,8 +1,8 @@
 //! NAdam: Adam with Nesterov momentum and the momentum-decay schedule, with L2 or decoupled
 //! weight decay.
 
-use super::adam_moments::{AdamMoments, validate_adam_hyper_parameters};
-use super::common::{DECOUPLED, L2, NO_DECAY, WeightDecay, f32_of, non_negative, run};
+use super::adam_moments::{AdamMoments, validate_adam_family};
+use super::common::{DecayKernels, WeightDecay, f32_of, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::{Lane, Update};
@@ -17,32 +17,37 @@ hyper_parameters! {
     /// g ← −g                                        if maximize
     /// if weight_decay ≠ 0:
     ///     p ← p · (1 − lr · weight_decay)           if decoupled_weight_decay
-    ///     g ← g + weight_decay · p                  otherwise (L2)
-    /// μₜ = β1 · (1 − ½ · 0.96^(t · momentum_decay))  (per call, in f64; likewise μₜ₊₁)
-    /// Πₜ = mu_product(t)                            (= f32(Πₜ₋₁ · f32(μₜ)), Π₀ = 1; see below)
-    /// m ← lerp(m, g, 1 − β1)                        (= β1 · m + (1 − β1) · g)
-    /// v ← β2 · v + ((1 − β2) · g) · g
+    ///     g ← fma(p, weight_decay, g)               otherwise (L2)
+    /// μₜ = β1 · (1 − ½ · 0.96^(t · momentum_decay))  (f64; likewise μₜ₊₁)
+    /// Π ← Π · μₜ                                    (the f32 scalar state mu_product)
+    /// m ← lerp(m, g, 1 − β1)                        (PyTorch's fused lerp, see Adam)
+    /// v ← fma((1 − β2) · g, g, β2 · v)
     /// d = √(v / (1 − β2ᵗ)) + eps                    (the division inside the square root)
-    /// p ← p + (−lr · (1 − μₜ) / (1 − Πₜ)) · g / d
-    /// p ← p + (−lr · μₜ₊₁ / (1 − Πₜ · μₜ₊₁)) · m / d
+    /// p ← p + ((−lr · (1 − μₜ) / (1 − Π)) · g) / d
+    /// p ← p + ((−lr · μₜ₊₁ / (1 − Π · μₜ₊₁)) · m) / d
     /// ```
     ///
-    /// The two coefficients, `1 − β2ᵗ` and `1 − lr · weight_decay` are computed in `f64` and
-    /// rounded once to `f32`; each `(c · x) / d` is rounded as written (`addcdiv`).
+    /// `fma(a, b, c)` is `a · b + c` with one rounding, where PyTorch's CPU kernels fuse;
+    /// every other operation is rounded as written. The two coefficients (with `Π` read as
+    /// `f64`, as PyTorch's `mu_product.item()`), `1 − β2ᵗ` and `1 − lr · weight_decay` are
+    /// computed in `f64` and rounded once to `f32`, as are `β2`, `1 − β2` and `μₜ` (before it
+    /// multiplies `Π`).
     ///
-    /// # `mu_product`, the per-step scalar state
+    /// # `mu_product`, the scalar state
     ///
-    /// PyTorch keeps `Πₜ = μ₁ · … · μₜ` in `state["mu_product"]`, an `f32` tensor multiplied by
-    /// `f32(μₜ)` at every step. The crate keeps nothing: [`NAdam::mu_product`] recomputes that
-    /// running product from `t` (the same `f32` multiplications, in the same order), so the
-    /// caller carries only `t`, as for every optimizer, and the step's coefficients are
-    /// PyTorch's bits. Computing it takes one `pow` per step up to `t`, but the step stops as
-    /// soon as the product falls below 2⁻⁵⁴ (`1 − Πₜ` is then exactly 1 in `f64`, so the
-    /// coefficients no longer depend on it): about 55 iterations with the default betas (μₜ is
-    /// close to β1/2 for the first thousands of steps), at most about `38 / (1 − β1)` with a
-    /// large `momentum_decay`, and never more than `t`.
+    /// PyTorch keeps `Π = μ₁ · … · μₜ` in `state["mu_product"]`, an `f32` 0-d tensor
+    /// multiplied by `f32(μₜ)` at every step. So does the crate: it is the one value of
+    /// [`scalar_names`](Optimizer::scalar_names), at the end of the state buffer after the
+    /// planes, set to 1 by [`init_state`](Optimizer::init_state) and advanced by every
+    /// [`step`](Optimizer::step) (O(1) per step; see
+    /// [`advance_scalars`](Optimizer::advance_scalars) for sharded steps). A run resumes
+    /// from PyTorch's `mu_product`, and a `momentum_decay` that changes between steps acts as
+    /// in PyTorch. [`NAdam::mu_product`] recomputes the value after `t` steps with a constant
+    /// `momentum_decay`. A `mu_product` outside `[0, 1]` (or NaN) is refused with
+    /// [`Error::InvalidState`].
     ///
-    /// State, in this order: `"exp_avg"`, `"exp_avg_sq"`; both start at 0.
+    /// State, in this order: the planes `"exp_avg"`, `"exp_avg_sq"` (start at 0), then the
+    /// scalar `"mu_product"` (starts at 1).
     ///
     /// optax's `nadam` is a different algorithm that shares the name: it is Adam with the Nesterov
     /// first moment `β1 · m / (1 − β1ᵗ⁺¹) + (1 − β1) · g / (1 − β1ᵗ)` (Dozat's simplified form),
@@ -57,24 +62,20 @@ hyper_parameters! {
     ///
     /// let nadam = NAdam { lr: 0.01, ..NAdam::default() };
     /// let mut p = [1.0_f32];
-    /// let mut state = [0.0_f32; 2]; // exp_avg, exp_avg_sq
+    /// let mut state = [0.0_f32; 3]; // exp_avg, exp_avg_sq, then mu_product
+    /// nadam.init_state(&mut state)?;
     /// for t in 1..=3 {
     ///     nadam.step(t, &mut p, &[2.0], &mut state)?;
     /// }
     /// assert!(p[0] < 1.0);
-    /// // PyTorch's state["mu_product"] after step 1: f32(0.9 · (1 − ½ · 0.96^0.004)).
+    /// // The state ends with PyTorch's state["mu_product"] after step 3.
+    /// assert_eq!(state[2], nadam.mu_product(3));
+    /// // After step 1 it is f32(0.9 · (1 − ½ · 0.96^0.004)).
     /// assert_eq!(nadam.mu_product(1), (0.9 * (1.0 - 0.5 * 0.96_f64.powf(0.004))) as f32);
     /// # Ok::<(), fused_optim::Error>(())
     /// ```
     pub struct NAdam {
-        /// Learning rate (default `2e-3`).
-        pub lr: f64 = 2e-3,
-        /// Decay rates `(β1, β2)` of the first and second moments (default `(0.9, 0.999)`).
-        pub betas: (f64, f64) = (0.9, 0.999),
-        /// Added to the denominator, outside the square root (default `1e-8`).
-        pub eps: f64 = 1e-8,
-        /// Weight decay (default 0): an L2 penalty, or decoupled if `decoupled_weight_decay`.
-        pub weight_decay: f64 = 0.0,
+        adam_family(lr = 2e-3, weight_decay = 0.0),
         /// The `ψ` of the momentum schedule `μₜ = β1 · (1 − ½ · 0.96^(t·ψ))` (default `4e-3`).
         pub momentum_decay: f64 = 4e-3,
         /// Decay the parameters directly (NAdamW) instead of adding an L2 term to the gradient
@@ -85,46 +86,42 @@ hyper_parameters! {
     }
 }
 
-/// Below this, `1 − Πₜ` (and `1 − Πₜ · μₜ₊₁`) is exactly 1 in `f64`.
-const NEGLIGIBLE_PRODUCT: f32 = 1.0 / (1u64 << 54) as f32;
-
 impl NAdam {
     /// `μ` for step `t` (given as `f64`, as PyTorch reads its `f32` step counter).
     fn mu(&self, t: f64) -> f64 {
         self.betas.0 * (1.0 - 0.5 * libm::pow(0.96, t * self.momentum_decay))
     }
 
-    /// PyTorch's running product after step `t`, computed until it is at most `floor`.
-    fn running_product(&self, t: u64, floor: f32) -> f32 {
+    /// The running product after step `t` from the one after step `t − 1`:
+    /// `f32(Πₜ₋₁ · f32(μₜ))`, PyTorch's `mu_product *= mu`.
+    fn next_product(&self, t: u64, product: f32) -> f32 {
+        product * f32_of(self.mu(t as f64))
+    }
+
+    /// PyTorch's `state["mu_product"]` after `t` steps with this `momentum_decay` (1 before
+    /// the first step), recomputed with PyTorch's roundings: what the scalar state holds
+    /// after `t` steps of [`step`](Optimizer::step) (for example to resume from a PyTorch
+    /// checkpoint that lacks it, or to check one).
+    ///
+    /// It costs one `pow` per step up to `t`, and stops as soon as a factor leaves the
+    /// product unchanged (it has reached 0 or a subnormal fixed point, or `f32(μ)` is 1):
+    /// about 200 iterations with the default betas, more for `β1` close to 1 (the product
+    /// shrinks by `β1` per step at most). A step never calls it: it multiplies the caller's
+    /// product by one factor, O(1).
+    pub fn mu_product(&self, t: u64) -> f32 {
         let mut product = 1.0_f32;
         let mut i = 1;
-        while i <= t && product > floor {
-            let mu = self.mu(i as f64);
-            let factor = f32_of(mu);
-            if factor == 1.0 {
-                break; // μ only grows towards β1: every later factor is 1 too
-            }
-            if mu == self.betas.0 {
-                // μ has converged to β1: every later factor is the same, no `pow` needed.
-                while i <= t && product > floor {
-                    product *= factor;
-                    i += 1;
-                }
+        while i <= t {
+            let next = self.next_product(i, product);
+            if next == product {
+                // A fixed point: μₜ never decreases and stays below 1, so once a factor
+                // leaves the product unchanged every later one does too.
                 break;
             }
-            product *= factor;
+            product = next;
             i += 1;
         }
         product
-    }
-
-    /// PyTorch's `state["mu_product"]` after step `t` (1 before the first step): the `f32`
-    /// running product `f32(Πₜ₋₁ · f32(μₜ))`, recomputed from `t` with PyTorch's roundings.
-    ///
-    /// It takes up to `t` iterations (fewer once the product reaches 0); a step needs only
-    /// the first few (see the type's documentation).
-    pub fn mu_product(&self, t: u64) -> f32 {
-        self.running_product(t, 0.0)
     }
 }
 
@@ -158,36 +155,58 @@ impl sealed::Apply for NAdam {
         let bias_correction2 = 1.0 - libm::pow(beta2, step);
         let mu = self.mu(step);
         let mu_next = self.mu(step + 1.0);
-        let mu_product = f64::from(self.running_product(call.t, NEGLIGIBLE_PRODUCT));
+        let mu_product = f64::from(self.next_product(call.t, call.scalars[0]));
         let mu_product_next = mu_product * mu_next;
         let s = NAdamScalars {
-            moments: AdamMoments::new(
-                call.prescale,
-                self.maximize,
-                self.lr,
-                self.weight_decay,
-                self.betas,
-            ),
+            moments: AdamMoments::new(call.prescale, self),
             bias_correction2: f32_of(bias_correction2),
             eps: f32_of(self.eps),
             grad_coef: f32_of(-self.lr * (1.0 - mu) / (1.0 - mu_product)),
             exp_avg_coef: f32_of((-self.lr * mu_next) / (1.0 - mu_product_next)),
         };
-        match WeightDecay::of(self.weight_decay, self.decoupled_weight_decay) {
-            WeightDecay::None => run::<_, 2>(call, &NAdamStep::<NO_DECAY>(s)),
-            WeightDecay::L2 => run::<_, 2>(call, &NAdamStep::<L2>(s)),
-            WeightDecay::Decoupled => run::<_, 2>(call, &NAdamStep::<DECOUPLED>(s)),
+        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay).run(&s, call);
+    }
+
+    fn initial_scalar(&self, _index: usize) -> f32 {
+        1.0
+    }
+
+    fn check_scalars(&self, scalars: &[f32]) -> Result<(), Error> {
+        let product = scalars[0];
+        if (0.0..=1.0).contains(&product) {
+            Ok(())
+        } else {
+            Err(Error::InvalidState {
+                name: "mu_product",
+                value: product,
+                expected: "in [0, 1]",
+            })
         }
+    }
+
+    fn advance(&self, t: u64, scalars: &mut [f32]) {
+        scalars[0] = self.next_product(t, scalars[0]);
+    }
+}
+
+/// NAdam's kernel for each weight-decay mode.
+impl DecayKernels for NAdamScalars {
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) {
+        run::<_, 2>(call, &NAdamStep::<DECAY>(*self));
     }
 }
 
 impl Optimizer for NAdam {
     fn validate(&self) -> Result<(), Error> {
-        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)?;
+        validate_adam_family(self)?;
         non_negative("momentum_decay", self.momentum_decay)
     }
 
     fn state_names(&self) -> &'static [&'static str] {
         &["exp_avg", "exp_avg_sq"]
+    }
+
+    fn scalar_names(&self) -> &'static [&'static str] {
+        &["mu_product"]
     }
 }

@@ -1,7 +1,7 @@
 //! RAdam: Adam with the variance rectification, with L2 or decoupled weight decay.
 
-use super::adam_moments::{AdamMoments, validate_adam_hyper_parameters};
-use super::common::{DECOUPLED, L2, NO_DECAY, WeightDecay, f32_of, run};
+use super::adam_moments::{AdamMoments, validate_adam_family};
+use super::common::{DecayKernels, WeightDecay, f32_of, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::{Lane, Update};
@@ -16,9 +16,9 @@ hyper_parameters! {
     /// g ← −g                                        if maximize
     /// if weight_decay ≠ 0:
     ///     p ← p · (1 − lr · weight_decay)           if decoupled_weight_decay
-    ///     g ← g + weight_decay · p                  otherwise (L2)
-    /// m ← lerp(m, g, 1 − β1)                        (= β1 · m + (1 − β1) · g)
-    /// v ← β2 · v + ((1 − β2) · g) · g
+    ///     g ← fma(p, weight_decay, g)               otherwise (L2)
+    /// m ← lerp(m, g, 1 − β1)                        (PyTorch's fused lerp, see Adam)
+    /// v ← fma((1 − β2) · g, g, β2 · v)
     /// bc1 = 1 − β1ᵗ,  bc2 = 1 − β2ᵗ                 (per call, in f64, like ρ and r)
     /// ρ∞ = 2 / (1 − β2) − 1,  ρₜ = ρ∞ − 2t · β2ᵗ / bc2
     /// if ρₜ > 5:
@@ -27,6 +27,9 @@ hyper_parameters! {
     /// else:
     ///     p ← p − (m / bc1) · lr                    (SGD with momentum: no v, no eps)
     /// ```
+    ///
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
     /// Each operation is rounded as written, in PyTorch's order: `m / bc1` is a division by
     /// `f32(bc1)`, and `√bc2 / (√v + eps)` is PyTorch's scalar-by-tensor division, which it
@@ -59,14 +62,7 @@ hyper_parameters! {
     /// # Ok::<(), fused_optim::Error>(())
     /// ```
     pub struct RAdam {
-        /// Learning rate (default `1e-3`).
-        pub lr: f64 = 1e-3,
-        /// Decay rates `(β1, β2)` of the first and second moments (default `(0.9, 0.999)`).
-        pub betas: (f64, f64) = (0.9, 0.999),
-        /// Added to `√v`, in rectified steps only (default `1e-8`).
-        pub eps: f64 = 1e-8,
-        /// Weight decay (default 0): an L2 penalty, or decoupled if `decoupled_weight_decay`.
-        pub weight_decay: f64 = 0.0,
+        adam_family(lr = 1e-3, weight_decay = 0.0),
         /// Decay the parameters directly (RAdamW) instead of adding an L2 term to the gradient
         /// (default `false`).
         pub decoupled_weight_decay: bool = false,
@@ -135,34 +131,30 @@ impl sealed::Apply for RAdam {
             1.0
         };
         let s = RAdamScalars {
-            moments: AdamMoments::new(
-                call.prescale,
-                self.maximize,
-                self.lr,
-                self.weight_decay,
-                self.betas,
-            ),
+            moments: AdamMoments::new(call.prescale, self),
             bias_correction1: f32_of(bias_correction1),
             lr: f32_of(self.lr),
-            bias_correction2_sqrt: f32_of(libm::sqrt(bias_correction2)),
+            bias_correction2_sqrt: f32_of(libm::pow(bias_correction2, 0.5)),
             eps: f32_of(self.eps),
             rect: f32_of(rect),
         };
-        let decay = WeightDecay::of(self.weight_decay, self.decoupled_weight_decay);
-        match (rectified, decay) {
-            (false, WeightDecay::None) => run::<_, 2>(call, &RAdamStep::<false, NO_DECAY>(s)),
-            (false, WeightDecay::L2) => run::<_, 2>(call, &RAdamStep::<false, L2>(s)),
-            (false, WeightDecay::Decoupled) => run::<_, 2>(call, &RAdamStep::<false, DECOUPLED>(s)),
-            (true, WeightDecay::None) => run::<_, 2>(call, &RAdamStep::<true, NO_DECAY>(s)),
-            (true, WeightDecay::L2) => run::<_, 2>(call, &RAdamStep::<true, L2>(s)),
-            (true, WeightDecay::Decoupled) => run::<_, 2>(call, &RAdamStep::<true, DECOUPLED>(s)),
+        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay).run(&(rectified, s), call);
+    }
+}
+
+/// RAdam's kernels: rectified or not, for each weight-decay mode.
+impl DecayKernels for (bool, RAdamScalars) {
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) {
+        match *self {
+            (false, s) => run::<_, 2>(call, &RAdamStep::<false, DECAY>(s)),
+            (true, s) => run::<_, 2>(call, &RAdamStep::<true, DECAY>(s)),
         }
     }
 }
 
 impl Optimizer for RAdam {
     fn validate(&self) -> Result<(), Error> {
-        validate_adam_hyper_parameters(self.lr, self.betas, self.eps, self.weight_decay)
+        validate_adam_family(self)
     }
 
     fn state_names(&self) -> &'static [&'static str] {

@@ -13,19 +13,22 @@ hyper_parameters! {
     ///
     /// ```text
     /// g ← −g                                     if maximize
-    /// g ← g + weight_decay · p                   if weight_decay ≠ 0
-    /// v ← alpha · v + ((1 − alpha) · g) · g
+    /// g ← fma(p, weight_decay, g)                if weight_decay ≠ 0
+    /// v ← fma((1 − alpha) · g, g, alpha · v)
     /// if centered:
-    ///     a ← lerp(a, g, 1 − alpha)              (= alpha · a + (1 − alpha) · g)
-    ///     d = √(v − a · a) + eps
+    ///     a ← lerp(a, g, 1 − alpha)              (PyTorch's fused lerp, see Adam)
+    ///     d = √fma(−a, a, v) + eps
     /// else:
     ///     d = √v + eps
     /// if momentum > 0:
     ///     b ← momentum · b + g / d
-    ///     p ← p − lr · b
+    ///     p ← fma(b, −lr, p)
     /// else:
-    ///     p ← p + (−lr · g) / d
+    ///     p ← p + ((−lr) · g) / d
     /// ```
+    ///
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
     /// State, in this order: `"square_avg"`, then `"momentum_buffer"` if `momentum > 0`, then
     /// `"grad_avg"` if `centered`; all start at 0. `eps` is added outside the square root
@@ -98,13 +101,13 @@ impl<const MOMENTUM: bool, const CENTERED: bool, const L2: bool> Update
     fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
         let s = &self.0;
         let g = s.grad.with_l2::<L, L2>(g, p);
-        let v = state[0] * L::splat(s.alpha) + (L::splat(s.one_minus_alpha) * g) * g;
+        let v = (L::splat(s.one_minus_alpha) * g).mul_add(g, state[0] * L::splat(s.alpha));
         state[0] = v;
         let avg = if CENTERED {
             let i = 1 + MOMENTUM as usize;
             let a = s.grad_avg.apply(state[i], g);
             state[i] = a;
-            (v - a * a).sqrt()
+            (-a).mul_add(a, v).sqrt()
         } else {
             v.sqrt()
         };
@@ -112,7 +115,7 @@ impl<const MOMENTUM: bool, const CENTERED: bool, const L2: bool> Update
         if MOMENTUM {
             let buf = state[1] * L::splat(s.momentum) + g / avg;
             state[1] = buf;
-            p + L::splat(s.neg_lr) * buf
+            buf.mul_add(L::splat(s.neg_lr), p)
         } else {
             p + (L::splat(s.neg_lr) * g) / avg
         }

@@ -12,24 +12,26 @@ hyper_parameters! {
     ///
     /// ```text
     /// g ← −g                                    if maximize
-    /// g ← g + weight_decay · p                  if weight_decay ≠ 0
+    /// g ← fma(p, weight_decay, g)               if weight_decay ≠ 0
     /// if momentum ≠ 0:
     ///     b ← g                                 at t = 1 (PyTorch creates the buffer from g:
     ///                                            no dampening on the first step)
-    ///     b ← momentum · b + (1 − dampening) · g at t > 1
-    ///     g ← g + momentum · b                  if nesterov
+    ///     b ← fma(g, 1 − dampening, momentum · b) at t > 1
+    ///     g ← fma(b, momentum, g)               if nesterov
     ///     g ← b                                 otherwise
-    /// p ← p − lr · g
+    /// p ← fma(g, −lr, p)
     /// ```
+    ///
+    /// `fma(a, b, c)` is `a · b + c` with one rounding: the crate fuses exactly where PyTorch's
+    /// CPU kernels do, and rounds every other operation as written, in this order.
     ///
     /// State: `["momentum_buffer"]` when `momentum ≠ 0`, none otherwise. At `t = 1` the buffer's
     /// content is ignored (it is overwritten with `g`), so it needs no initial value.
     ///
-    /// Each product is rounded separately (PyTorch's CPU kernels fuse some of them; see the
-    /// crate docs). `weight_decay`, `momentum`, `lr` and `1 − dampening` enter the kernel rounded
-    /// once to `f32` from the `f64` hyper-parameters, as PyTorch passes Python floats.
+    /// `weight_decay`, `momentum`, `−lr` and `1 − dampening` enter the kernel rounded once to
+    /// `f32` from the `f64` hyper-parameters, as PyTorch passes Python floats.
     ///
-    /// The seeds' forms: plain gradient descent is the default with `momentum = 0`; heavy-ball
+    /// Common forms: plain gradient descent is the default with `momentum = 0`; heavy-ball
     /// momentum `b ← βb + g` is `momentum = β`; the moving-average form `b ← βb + (1 − β)g` is
     /// `momentum = dampening = β` (with `b = g` on the first step).
     ///
@@ -101,16 +103,19 @@ impl<const MOMENTUM: bool, const FIRST: bool, const NESTEROV: bool, const L2: bo
             let buf = if FIRST {
                 g
             } else {
-                state[0] * L::splat(s.momentum) + L::splat(s.one_minus_dampening) * g
+                g.mul_add(
+                    L::splat(s.one_minus_dampening),
+                    state[0] * L::splat(s.momentum),
+                )
             };
             state[0] = buf;
             g = if NESTEROV {
-                g + L::splat(s.momentum) * buf
+                buf.mul_add(L::splat(s.momentum), g)
             } else {
                 buf
             };
         }
-        p + L::splat(s.neg_lr) * g
+        g.mul_add(L::splat(s.neg_lr), p)
     }
 }
 

@@ -23,6 +23,7 @@
 //! comparisons, not from the instructions, whose NaN and signed-zero rules differ between ISAs. No fused multiply-add and no approximate reciprocal is used.
 //! Only the payload of a NaN may differ between paths; NaN-ness never does.
 
+mod fma;
 mod portable;
 mod scalar;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -58,6 +59,11 @@ pub(crate) trait Lane:
 
     /// Correctly rounded square root (NaN for negative input).
     fn sqrt(self) -> Self;
+
+    /// `self · b + c` with one rounding: IEEE 754's fusedMultiplyAdd, on every back-end
+    /// (the hardware instruction where the back-end has one, a correctly rounded software
+    /// emulation where it has none).
+    fn mul_add(self, b: Self, c: Self) -> Self;
 
     /// A per-lane condition, from a comparison; consumed by [`Lane::select`].
     type Mask: Copy;
@@ -133,8 +139,8 @@ pub enum Backend {
     /// CPU that has it, NEON on aarch64, simd128 on wasm with `+simd128`). On targets without
     /// SIMD (Cortex-M, wasm without simd128) it is the scalar path.
     Simd,
-    /// AVX2, chosen at run time: available on x86_64 with the `std` feature when the CPU has
-    /// AVX2, whatever the build's target features.
+    /// AVX2 with FMA, chosen at run time: available on x86_64 with the `std` feature when the
+    /// CPU has AVX2 and FMA, whatever the build's target features.
     Avx2,
     /// AVX-512 (AVX-512F), chosen at run time: available on x86_64 with the `std` feature when
     /// the CPU has it, whatever the build's target features.

@@ -47,6 +47,11 @@ mod vector {
             Vector::sqrt(self)
         }
 
+        #[inline(always)]
+        fn mul_add(self, b: Self, c: Self) -> Self {
+            super::super::fma::mul_add_vector(self, b, c)
+        }
+
         /// All-ones lanes where true, as `wide`'s comparisons return.
         type Mask = Vector;
 

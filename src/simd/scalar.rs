@@ -25,6 +25,11 @@ impl Lane for f32 {
         libm::sqrtf(self)
     }
 
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        super::fma::mul_add(self, b, c)
+    }
+
     type Mask = bool;
 
     #[inline(always)]

@@ -2,10 +2,10 @@
 //!
 //! # The invariant
 //!
-//! A value of [`Avx2`] proves that the CPU supports AVX2: every intrinsic of its methods
+//! A value of [`Avx2`] proves that the CPU supports AVX2 and FMA: every intrinsic of its methods
 //! relies on it. It is enforced here, by visibility: the type is private to this file, and the
 //! only code that creates one is the generic walk inside [`walk`], an `unsafe fn` compiled
-//! with `#[target_feature]` whose contract is that the CPU has AVX2. Nothing outside this
+//! with `#[target_feature]` whose contract is that the CPU has AVX2 and FMA. Nothing outside this
 //! file can name the type, so nothing outside can make a value of it.
 
 #![allow(unsafe_code)]
@@ -16,13 +16,13 @@ use core::ops::{Add, Div, Mul, Neg, Sub};
 use super::super::{Lane, Update, walk as generic_walk};
 use super::lane;
 
-/// Eight `f32` in a __m256 register. Exists only where AVX2 was detected (file docs).
+/// Eight `f32` in a __m256 register. Exists only where AVX2 and FMA were detected (file docs).
 #[derive(Clone, Copy)]
 struct Avx2(__m256);
 
 lane!(Avx2(__m256), 8 lanes, mask __m256, "avx2":
     add _mm256_add_ps, sub _mm256_sub_ps, mul _mm256_mul_ps, div _mm256_div_ps,
-    sqrt _mm256_sqrt_ps, set1 _mm256_set1_ps, loadu _mm256_loadu_ps,
+    sqrt _mm256_sqrt_ps, fmadd _mm256_fmadd_ps, set1 _mm256_set1_ps, loadu _mm256_loadu_ps,
     storeu _mm256_storeu_ps, cmp _mm256_cmp_ps);
 
 /// The operations whose instructions are particular to AVX2 (all-ones lanes as masks).
@@ -56,8 +56,8 @@ impl Avx2 {
 ///
 /// # Safety
 ///
-/// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`).
-#[target_feature(enable = "avx2")]
+/// The CPU must support AVX2 and FMA (`is_x86_feature_detected!` of both).
+#[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn walk<U: Update, const K: usize>(
     update: &U,
     params: &mut [f32],

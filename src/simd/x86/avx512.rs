@@ -22,7 +22,7 @@ struct Avx512(__m512);
 
 lane!(Avx512(__m512), 16 lanes, mask __mmask16, "avx512f":
     add _mm512_add_ps, sub _mm512_sub_ps, mul _mm512_mul_ps, div _mm512_div_ps,
-    sqrt _mm512_sqrt_ps, set1 _mm512_set1_ps, loadu _mm512_loadu_ps,
+    sqrt _mm512_sqrt_ps, fmadd _mm512_fmadd_ps, set1 _mm512_set1_ps, loadu _mm512_loadu_ps,
     storeu _mm512_storeu_ps, cmp _mm512_cmp_ps_mask);
 
 /// The operations whose instructions are particular to AVX-512F (one mask bit per lane).

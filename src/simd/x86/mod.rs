@@ -38,9 +38,10 @@ pub(crate) fn has_avx512() -> bool {
     std::is_x86_feature_detected!("avx512f")
 }
 
-/// Whether this CPU (and OS) supports AVX2.
+/// Whether this CPU (and OS) supports AVX2 and FMA (the AVX2 back-end uses both; every CPU
+/// with AVX2 sold so far has FMA too).
 pub(crate) fn has_avx2() -> bool {
-    std::is_x86_feature_detected!("avx2")
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
 /// Implements the operators and the [`Lane`](super::Lane) methods that are one intrinsic each
@@ -54,6 +55,7 @@ macro_rules! lane {
     (
         $ty:ident($register:ty), $lanes:literal lanes, mask $mask:ty, $feature:literal:
         add $add:ident, sub $sub:ident, mul $mul:ident, div $div:ident, sqrt $sqrt:ident,
+        fmadd $fmadd:ident,
         set1 $set1:ident, loadu $loadu:ident, storeu $storeu:ident, cmp $cmp:ident
     ) => {
         lane!(@binary $ty, $feature: Add add $add, Sub sub $sub, Mul mul $mul, Div div $div);
@@ -99,6 +101,13 @@ macro_rules! lane {
             fn sqrt(self) -> Self {
                 // SAFETY: `self` proves the CPU has the type's feature (file docs).
                 $ty(unsafe { $sqrt(self.0) })
+            }
+
+            #[inline(always)]
+            fn mul_add(self, b: Self, c: Self) -> Self {
+                // SAFETY: `self` proves the CPU has the type's feature, FMA included (file
+                // docs).
+                $ty(unsafe { $fmadd(self.0, b.0, c.0) })
             }
 
             #[inline(always)]
@@ -182,8 +191,8 @@ pub(crate) fn walk_avx2<U: Update, const K: usize>(
     state: [&mut [f32]; K],
 ) {
     if has_avx2() {
-        // SAFETY: the CPU supports avx2 (checked just above), the only target feature
-        // `avx2::walk` is compiled for and requires.
+        // SAFETY: the CPU supports avx2 and fma (checked just above), the only target
+        // features `avx2::walk` is compiled for and requires.
         unsafe { avx2::walk(update, params, grads, state) }
     } else {
         walk::<portable::Vector, U, K>(update, params, grads, state)
