@@ -78,6 +78,13 @@ pub struct GradPipeline {
     /// Skip the whole step, writing nothing, when any unscaled gradient is Inf or NaN
     /// (`GradScaler`'s `found_inf` contract). Default `false`: non-finite gradients flow into
     /// their elements as in a plain step.
+    ///
+    /// **Differs from PyTorch:** the check is on the *unscaled* gradients `g · (1/scale)`,
+    /// the values the optimizer would use; `GradScaler` checks the *scaled* ones. They differ
+    /// only when unscaling overflows, which needs a loss scale below 1: with `grad_scale =
+    /// 0.5`, a finite gradient of `3e38` unscales to `+∞`, and PyTorch steps into the
+    /// infinity while the crate skips the step. The crate's rule never lets a step write a
+    /// non-finite update caused by unscaling.
     pub skip_non_finite: bool,
 }
 

@@ -1,9 +1,8 @@
 //! Adadelta, with L2 weight decay.
 
-use super::common::{GradIn, f32_of, non_negative, run};
+use super::common::{GradIn, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// Adadelta, as `torch.optim.Adadelta` (Zeiler 2012, with PyTorch's `lr`).
@@ -73,12 +72,9 @@ struct AdadeltaScalars {
     neg_lr: f32,
 }
 
-struct AdadeltaStep<const L2: bool>(AdadeltaScalars);
-
-impl<const L2: bool> Update for AdadeltaStep<L2> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    AdadeltaStep<const L2: bool>(AdadeltaScalars)
+    |s, p, g, state| {
         let g = s.grad.with_l2::<L, L2>(g, p);
         let rho = L::splat(s.rho);
         let one_minus_rho = L::splat(s.one_minus_rho);

@@ -1,9 +1,8 @@
 //! Adagrad with learning-rate decay and L2 weight decay.
 
-use super::common::{GradIn, f32_of, non_negative, run};
+use super::common::{GradIn, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// Adagrad, as `torch.optim.Adagrad`.
@@ -72,12 +71,9 @@ struct AdagradScalars {
     eps: f32,
 }
 
-struct AdagradStep<const L2: bool>(AdagradScalars);
-
-impl<const L2: bool> Update for AdagradStep<L2> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    AdagradStep<const L2: bool>(AdagradScalars)
+    |s, p, g, state| {
         let g = s.grad.with_l2::<L, L2>(g, p);
         let sum = g.mul_add(g, state[0]);
         state[0] = sum;

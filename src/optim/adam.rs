@@ -1,10 +1,9 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, WeightDecay, f32_of, run};
+use super::common::{DecayKernels, WeightDecay, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// Adam, as `torch.optim.Adam` (including its `decoupled_weight_decay` option, which is what
@@ -90,12 +89,9 @@ struct AdamScalars {
     neg_step_size: f32,
 }
 
-struct AdamStep<const AMSGRAD: bool, const DECAY: u8>(AdamScalars);
-
-impl<const AMSGRAD: bool, const DECAY: u8> Update for AdamStep<AMSGRAD, DECAY> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    AdamStep<const AMSGRAD: bool, const DECAY: u8>(AdamScalars)
+    |s, p, g, state| {
         let (p, _, m, v) = s.moments.update::<L, DECAY>(p, g, state);
         let v = if AMSGRAD {
             let v_max = state[2].max(v);

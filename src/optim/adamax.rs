@@ -1,10 +1,9 @@
 //! Adamax: Adam with the infinity norm, with L2 weight decay.
 
 use super::adam_moments::validate_adam_family;
-use super::common::{GradIn, Lerp, f32_of, run};
+use super::common::{GradIn, Lerp, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// Adamax, as `torch.optim.Adamax`.
@@ -64,12 +63,9 @@ struct AdamaxScalars {
     neg_clr: f32,
 }
 
-struct AdamaxStep<const L2: bool>(AdamaxScalars);
-
-impl<const L2: bool> Update for AdamaxStep<L2> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    AdamaxStep<const L2: bool>(AdamaxScalars)
+    |s, p, g, state| {
         let g = s.grad.with_l2::<L, L2>(g, p);
         let m = s.exp_avg.apply(state[0], g);
         let u = (state[1] * L::splat(s.beta2)).max(g.abs() + L::splat(s.eps));

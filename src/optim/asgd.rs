@@ -1,9 +1,8 @@
 //! ASGD: averaged stochastic gradient descent, with L2 weight decay.
 
-use super::common::{GradIn, f32_of, finite, non_negative, run};
+use super::common::{GradIn, f32_of, finite, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// Averaged SGD, as `torch.optim.ASGD` (Polyak & Juditsky 1992, with Bottou's decreasing
@@ -113,12 +112,9 @@ struct AsgdScalars {
     mu: f32,
 }
 
-struct AsgdStep<const L2: bool, const AVERAGE: bool>(AsgdScalars);
-
-impl<const L2: bool, const AVERAGE: bool> Update for AsgdStep<L2, AVERAGE> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    AsgdStep<const L2: bool, const AVERAGE: bool>(AsgdScalars)
+    |s, p, g, state| {
         let g = s.grad.with_l2::<L, L2>(g, p);
         let p = p * L::splat(s.decay);
         let p = g.mul_add(L::splat(s.neg_eta), p);

@@ -5,6 +5,27 @@ use crate::Error;
 use crate::optimizer::{Call, Prescale};
 use crate::simd::{self, Lane, Update};
 
+/// Declares a kernel: the step type `Name<const ...>(Scalars)` and its per-element update,
+/// whose closure-like arguments name the step's scalars, the parameter, the gradient and the
+/// state values of one element (lane).
+macro_rules! kernel {
+    (
+        $name:ident<$(const $c:ident: $t:ty),* $(,)?>($scalars:ty)
+        |$s:ident, $p:ident, $g:ident, $state:ident| $body:block
+    ) => {
+        struct $name<$(const $c: $t),*>($scalars);
+
+        impl<$(const $c: $t),*> $crate::simd::Update for $name<$($c),*> {
+            #[inline(always)]
+            fn update<L: $crate::simd::Lane>(&self, $p: L, $g: L, $state: &mut [L]) -> L {
+                let $s = &self.0;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use kernel;
+
 /// Runs `update` over a validated call with `K` state planes.
 #[inline]
 pub(crate) fn run<U: Update, const K: usize>(call: Call<'_, '_>, update: &U) {

@@ -1,9 +1,9 @@
 //! Lion: sign momentum (Chen et al. 2023), with decoupled weight decay, as optax computes it.
 
-use super::common::{GradIn, f32_of, non_negative, run, unit_interval};
+use super::common::{GradIn, f32_of, kernel, non_negative, run, unit_interval};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
+use crate::simd::Lane;
 
 hyper_parameters! {
     /// Lion (EvoLved Sign Momentum, Chen et al. 2023, "Symbolic Discovery of Optimization
@@ -89,8 +89,6 @@ struct LionScalars {
     neg_lr: f32,
 }
 
-struct LionStep<const DECAY: bool>(LionScalars);
-
 /// `jnp.sign`: −1 or 1, and `x` itself for ±0 and NaN.
 #[inline(always)]
 fn sign<L: Lane>(x: L) -> L {
@@ -102,10 +100,9 @@ fn sign<L: Lane>(x: L) -> L {
     )
 }
 
-impl<const DECAY: bool> Update for LionStep<DECAY> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    LionStep<const DECAY: bool>(LionScalars)
+    |s, p, g, state| {
         let g = s.grad.apply(g);
         let m = state[0];
         let c = L::splat(s.beta1) * m + L::splat(s.one_minus_beta1) * g;

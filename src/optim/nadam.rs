@@ -2,10 +2,9 @@
 //! weight decay.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, WeightDecay, f32_of, non_negative, run};
+use super::common::{DecayKernels, WeightDecay, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// NAdam, as `torch.optim.NAdam` (Dozat 2016, with PyTorch's momentum-decay schedule).
@@ -135,12 +134,9 @@ struct NAdamScalars {
     exp_avg_coef: f32,
 }
 
-struct NAdamStep<const DECAY: u8>(NAdamScalars);
-
-impl<const DECAY: u8> Update for NAdamStep<DECAY> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    NAdamStep<const DECAY: u8>(NAdamScalars)
+    |s, p, g, state| {
         let (p, g, m, v) = s.moments.update::<L, DECAY>(p, g, state);
         let denom = (v / L::splat(s.bias_correction2)).sqrt() + L::splat(s.eps);
         let p = p + (L::splat(s.grad_coef) * g) / denom;

@@ -1,10 +1,9 @@
 //! RAdam: Adam with the variance rectification, with L2 or decoupled weight decay.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, WeightDecay, f32_of, run};
+use super::common::{DecayKernels, WeightDecay, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// RAdam, as `torch.optim.RAdam` (Liu et al. 2020).
@@ -96,12 +95,9 @@ struct RAdamScalars {
     rect: f32,
 }
 
-struct RAdamStep<const RECTIFIED: bool, const DECAY: u8>(RAdamScalars);
-
-impl<const RECTIFIED: bool, const DECAY: u8> Update for RAdamStep<RECTIFIED, DECAY> {
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    RAdamStep<const RECTIFIED: bool, const DECAY: u8>(RAdamScalars)
+    |s, p, g, state| {
         let (p, _, m, v) = s.moments.update::<L, DECAY>(p, g, state);
         let update = (m / L::splat(s.bias_correction1)) * L::splat(s.lr);
         if RECTIFIED {

@@ -1,9 +1,8 @@
 //! RMSprop, plain or centered, with optional momentum and L2 weight decay.
 
-use super::common::{GradIn, Lerp, f32_of, non_negative, run};
+use super::common::{GradIn, Lerp, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// RMSprop, as `torch.optim.RMSprop`.
@@ -92,14 +91,9 @@ struct RmsPropScalars {
     neg_lr: f32,
 }
 
-struct RmsPropStep<const MOMENTUM: bool, const CENTERED: bool, const L2: bool>(RmsPropScalars);
-
-impl<const MOMENTUM: bool, const CENTERED: bool, const L2: bool> Update
-    for RmsPropStep<MOMENTUM, CENTERED, L2>
-{
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    RmsPropStep<const MOMENTUM: bool, const CENTERED: bool, const L2: bool>(RmsPropScalars)
+    |s, p, g, state| {
         let g = s.grad.with_l2::<L, L2>(g, p);
         let v = (L::splat(s.one_minus_alpha) * g).mul_add(g, state[0] * L::splat(s.alpha));
         state[0] = v;

@@ -1,9 +1,8 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay.
 
-use super::common::{GradIn, f32_of, finite, non_negative, run};
+use super::common::{GradIn, f32_of, finite, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
-use crate::simd::{Lane, Update};
 
 hyper_parameters! {
     /// Stochastic gradient descent, as `torch.optim.SGD`.
@@ -88,16 +87,14 @@ struct SgdScalars {
     neg_lr: f32,
 }
 
-struct SgdStep<const MOMENTUM: bool, const FIRST: bool, const NESTEROV: bool, const L2: bool>(
-    SgdScalars,
-);
-
-impl<const MOMENTUM: bool, const FIRST: bool, const NESTEROV: bool, const L2: bool> Update
-    for SgdStep<MOMENTUM, FIRST, NESTEROV, L2>
-{
-    #[inline(always)]
-    fn update<L: Lane>(&self, p: L, g: L, state: &mut [L]) -> L {
-        let s = &self.0;
+kernel! {
+    SgdStep<
+        const MOMENTUM: bool,
+        const FIRST: bool,
+        const NESTEROV: bool,
+        const L2: bool,
+    >(SgdScalars)
+    |s, p, g, state| {
         let mut g = s.grad.with_l2::<L, L2>(g, p);
         if MOMENTUM {
             let buf = if FIRST {
