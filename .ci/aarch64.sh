@@ -54,9 +54,9 @@ section "aarch64: NEON is on, and the kernels use it"
 rustc --print cfg --target "$target" | grep -x 'target_feature="neon"'
 # Build the bit-identity tests and count vector (4 x f32) square roots and divisions in the
 # binary: nonzero means Backend::Simd runs NEON code, not a scalar fallback.
-cargo test "${aarch64[@]}" --test bit_identity --no-run
-exe=$(cargo test "${aarch64[@]}" --test bit_identity --no-run 2>&1 |
-    sed -n 's/.*Executable tests\/bit_identity.rs (\(.*\))/\1/p' | tail -1)
+cargo test "${aarch64[@]}" --test optim --no-run
+exe=$(cargo test "${aarch64[@]}" --test optim --no-run 2>&1 |
+    sed -n 's/.*Executable tests\/optim\/main.rs (\(.*\))/\1/p' | tail -1)
 neon=$(aarch64-linux-gnu-objdump -d "$exe" | grep -cE '\s(fsqrt|fdiv)\s+v[0-9]+\.4s' || true)
 echo "NEON fsqrt/fdiv .4s instructions in $(basename "$exe"): $neon"
 [ "$neon" -gt 0 ]
@@ -66,9 +66,8 @@ if [ "${AARCH64_TESTS:-subset}" = all ]; then
     cargo test "${aarch64[@]}" --all-features
 else
     section "aarch64: lib unit tests and the bit-identity, error, non-finite and hand-computed tests (qemu)"
-    cargo test "${aarch64[@]}" --lib \
-        --test bit_identity --test errors --test non_finite --test hand_computed \
-        --test hand_computed_more --test no_alloc --test pipeline -- "${skip[@]}"
+    cargo test "${aarch64[@]}" --lib --test optim -- --skip golden --skip matches_reference \
+        "${skip[@]}"
     section "aarch64: doc tests (qemu)"
     cargo test "${aarch64[@]}" --doc
 fi

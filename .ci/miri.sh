@@ -95,7 +95,9 @@ miri_seeds() {
 pass_baseline() {
     section "miri baseline: lib (every lane operation), hand-computed steps, refusals"
     # Skipped: the proptest property, and the two refusal loops that take minutes here.
-    miri_test baseline --lib --test hand_computed --test errors -- \
+    miri_test baseline --lib
+    miri_test baseline --test optim -- sgd::hand_computed adagrad::hand_computed \
+        rmsprop::hand_computed adam::hand_computed adamw::hand_computed harness::errors \
         --skip any_bad_call_writes_nothing --skip length_mismatches_are_refused \
         --skip invalid_hyper_parameters_are_refused
     section "miri baseline: doc tests"
@@ -103,9 +105,12 @@ pass_baseline() {
 }
 
 pass_avx2() {
-    section "miri avx2 (-C target-feature=+avx2): lib, hand-computed steps of the new optimizers"
-    export RUSTFLAGS="-C target-feature=+avx2"
-    miri_test avx2 --lib --test hand_computed_more
+    section "miri avx2 (-C target-feature=+avx2,+fma): lib, hand-computed steps of the later optimizers"
+    export RUSTFLAGS="-C target-feature=+avx2,+fma"
+    miri_test avx2 --lib
+    miri_test avx2 --test optim -- adamax::hand_computed nadam::hand_computed \
+        radam::hand_computed adadelta::hand_computed rprop::hand_computed \
+        asgd::hand_computed lion::hand_computed
     section "miri avx2: the fuzz seeds"
     miri_seeds avx2
     unset RUSTFLAGS
@@ -114,7 +119,8 @@ pass_avx2() {
 pass_avx512() {
     section "miri avx512 (-C target-cpu=x86-64-v4): comparison-free kernels only"
     export RUSTFLAGS="-C target-cpu=x86-64-v4"
-    miri_test avx512 --test hand_computed_more -- --skip adamax --skip rprop --skip lion
+    miri_test avx512 --test optim -- nadam::hand_computed radam::hand_computed \
+        adadelta::hand_computed asgd::hand_computed
     section "miri avx512: the fuzz seeds of comparison-free kernels"
     miri_seeds avx512 "sgd,adagrad,rmsprop,adam-decoupled,adam-plain,adamw-scale,nadam,radam,adadelta,asgd,err-,malformed,no-groups,u64"
     unset RUSTFLAGS

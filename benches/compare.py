@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Compare fused-optim's step throughput with PyTorch and DeepSpeed, in one run.
 
-For every optimizer of `benches/step.rs` this script times one `optimizer.step()` of
+For every group of `benches/step.rs` whose optimizer follows a `torch.optim` reference (the
+groups and their hyper-parameters are listed by the bench itself, `FUSED_OPTIM_BENCH_GROUPS=1`,
+so they follow the crate's registry; Lion, whose reference is optax's, is left out) this
+script times one `optimizer.step()` of
 
-* `torch.optim.<Optimizer>(fused=True)` ("torch fused"; RMSprop has no fused path),
+* `torch.optim.<Optimizer>(fused=True)` ("torch fused", where torch has a fused CPU path: tried
+  on a small tensor first),
 * `torch.optim.<Optimizer>(foreach=False)` ("torch default": the single-tensor path, which is
   what PyTorch picks by default for CPU tensors),
 * DeepSpeed's `DeepSpeedCPUAdam` (Adam and AdamW only: `adamw_mode=False/True`),
@@ -13,8 +17,9 @@ on a single parameter tensor of n float32 with a fixed `.grad`, runs our criteri
 optimizer with the ratios. Throughput is in Melem/s (n / seconds per step / 1e6). Each torch and
 DeepSpeed figure is, like criterion's, a median over 20 samples of the mean step time in a batch
 of steps (each batch ~1/20 of `--time`), after a warm-up. Hyper-parameters are those of
-`benches/step.rs` (PyTorch's defaults, SGD with lr 1e-3), and so are the parameter and gradient
-values (no zero gradients, hence no subnormal moments).
+`benches/step.rs` (the learning rate and the options each group sets, by their field names,
+which are PyTorch's; everything else at the defaults, which are PyTorch's), and so are the
+parameter and gradient values (no zero gradients, hence no subnormal moments).
 
 Threads: `OMP_NUM_THREADS` and `torch.set_num_threads` are set to `--threads` (default 1)
 before torch is imported; DeepSpeed's CPU Adam is OpenMP-parallel and follows
@@ -28,7 +33,8 @@ Set up (once; any Python >= 3.9):
     #   ~/torch-venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu
     #   ~/torch-venv/bin/pip install deepspeed ninja
 
-Run (from anywhere; ~10-15 minutes at all sizes on a 2-core machine):
+Run (from anywhere; at all sizes on a 2-core machine the 10 SGD-to-AdamW groups took 10-15
+minutes, so all 16 groups with a torch counterpart take about 1.6 times that):
 
     ~/torch-venv/bin/python benches/compare.py --markdown bench-results.md
     ~/torch-venv/bin/python benches/compare.py --sizes 4096,65536 --optimizers adam,adamw
@@ -54,7 +60,8 @@ If DeepSpeed is missing or its op cannot be built, the DeepSpeed columns are lef
 reason is printed; everything else still runs.
 
 Our numbers come from criterion. The bench is built once, at the start, in a default build
-(`cargo bench --bench step --no-run`; RUSTFLAGS from the environment, if any, are reported), so
+(`cargo bench --bench step --no-run`, also with `--no-rust`: it lists the groups; RUSTFLAGS
+from the environment, if any, are reported), so
 the whole run measures one build even if the tree changes meanwhile. Then, one optimizer and n at
 a time, the torch and DeepSpeed cases are timed and the bench binary is run right after them
 with FUSED_OPTIM_BENCH_SIZES=n, a filter selecting the Scalar back-end, the back-end
@@ -87,22 +94,10 @@ DEFAULT_SIZES = [1 << 10, 1 << 12, 1 << 16, 1 << 20, 1 << 24]
 BASELINE = "compare-py"
 SAMPLES = 20  # timed batches per torch/DeepSpeed case, as criterion's sample_size in step.rs
 
-# Our bench groups, in bench order, with the torch optimizer that matches each and its
-# arguments (the same hyper-parameters as benches/step.rs), whether torch has a fused CPU path
-# for it, and the DeepSpeedCPUAdam mode that matches it (None: no DeepSpeed counterpart).
-OPTIMIZERS = [
-    # (group, torch class, kwargs, fused, DeepSpeed)
-    ("sgd", "SGD", dict(lr=1e-3), True, None),
-    ("sgd_momentum", "SGD", dict(lr=1e-3, momentum=0.9), True, None),
-    ("sgd_nesterov", "SGD", dict(lr=1e-3, momentum=0.9, nesterov=True), True, None),
-    ("adagrad", "Adagrad", dict(), True, None),
-    ("rmsprop", "RMSprop", dict(), False, None),
-    ("rmsprop_centered_momentum", "RMSprop", dict(centered=True, momentum=0.9), False, None),
-    ("adam", "Adam", dict(), True, "adam"),
-    ("adam_amsgrad", "Adam", dict(amsgrad=True), True, None),
-    ("adamw", "AdamW", dict(), True, "adamw"),
-    ("adamw_amsgrad", "AdamW", dict(amsgrad=True), True, None),
-]
+TORCH = "torch.optim."
+# The DeepSpeedCPUAdam mode that matches a bench group (adamw_mode=False/True): DeepSpeed's CPU
+# Adam implements these two, at their defaults only.
+DEEPSPEED = {"adam": "adam", "adamw": "adamw"}
 
 
 def parse_args():
@@ -113,8 +108,9 @@ def parse_args():
                     help="comma-separated n (default: %(default)s)")
     ap.add_argument("--threads", type=int, default=1,
                     help="threads for torch and DeepSpeed (default 1; ours stays 1)")
-    ap.add_argument("--optimizers", default=",".join(o[0] for o in OPTIMIZERS),
-                    help="comma-separated bench groups (default: all)")
+    ap.add_argument("--optimizers", default=None,
+                    help="comma-separated bench groups (default: every group with a torch.optim "
+                         "reference)")
     ap.add_argument("--time", type=float, default=1.0,
                     help="seconds of measurement per torch/DeepSpeed case (default 1.0)")
     ap.add_argument("--warmup", type=float, default=0.3,
@@ -126,11 +122,9 @@ def parse_args():
     ap.add_argument("--markdown", metavar="PATH", help="also write the tables to PATH")
     args = ap.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    known = {o[0] for o in OPTIMIZERS}
-    args.optimizers = [s.strip() for s in args.optimizers.split(",") if s.strip()]
-    for name in args.optimizers:
-        if name not in known:
-            ap.error(f"unknown optimizer {name!r}; known: {', '.join(sorted(known))}")
+    if args.optimizers is not None:
+        args.optimizers = [s.strip() for s in args.optimizers.split(",") if s.strip()]
+    args.error = ap.error  # the groups are checked once the bench has listed them
     return args
 
 
@@ -205,9 +199,20 @@ def melem(n, seconds):
 
 
 def torch_optimizer(cls, kwargs, fused, p):
-    """fused=True, or the single-tensor path (RMSprop has no `fused` argument at all)."""
+    """fused=True, or the single-tensor path."""
     extra = dict(fused=True) if fused else dict(foreach=False)
     return getattr(torch.optim, cls)([p], **extra, **kwargs)
+
+
+def has_fused(cls, kwargs):
+    """Whether torch has a fused CPU path for this optimizer (RMSprop, for one, has no `fused`
+    argument at all): one step on a small tensor."""
+    try:
+        torch_optimizer(cls, kwargs, True, make_param(16)).step()
+        return True
+    except Exception as e:  # TypeError (no such argument), RuntimeError (no CPU kernel), ...
+        log(f"  torch.optim.{cls}: no fused path ({type(e).__name__}: {str(e).strip()[:80]})")
+        return False
 
 
 def load_deepspeed():
@@ -274,6 +279,28 @@ def auto_backend_candidates():
     if "avx2" in flags:
         return ["Avx2"]
     return ["Simd"]
+
+
+def bench_groups(exe):
+    """The bench's groups, as it lists them (FUSED_OPTIM_BENCH_GROUPS=1, in bench order), as
+    (group, torch class, kwargs, fused, DeepSpeed mode or None) for those whose optimizer follows
+    torch.optim; the others are reported and left out."""
+    env = dict(os.environ, FUSED_OPTIM_BENCH_GROUPS="1")
+    out = subprocess.run([exe], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    groups, skipped = [], []
+    for line in out.splitlines():
+        g = json.loads(line)
+        if not g["reference"].startswith(TORCH):
+            skipped.append(f"{g['group']} ({g['reference']})")
+            continue
+        cls = g["reference"][len(TORCH):]
+        # JSON arrays are pairs (betas, etas, step_sizes): tuples, as torch documents them.
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in g["kwargs"].items()}
+        groups.append((g["group"], cls, kwargs, None, DEEPSPEED.get(g["group"])))
+    if skipped:
+        log("no torch.optim counterpart, left out: " + ", ".join(skipped))
+    return groups
 
 
 def build_rust():
@@ -397,12 +424,21 @@ def tables(optimizers, sizes, py, rs, auto, header):
 
 
 def main():
-    optimizers = [o for o in OPTIMIZERS if o[0] in ARGS.optimizers]
     sizes = ARGS.sizes
     t0 = time.time()
-    exe = None
-    if not ARGS.no_rust:
-        exe, crit = build_rust()
+    # Built even with --no-rust: the bench lists the groups.
+    exe, crit = build_rust()
+    groups = bench_groups(exe)
+    known = [g[0] for g in groups]
+    for name in ARGS.optimizers or []:
+        if name not in known:
+            ARGS.error(f"unknown optimizer {name!r}; known: {', '.join(known)}")
+    chosen = ARGS.optimizers or known
+    optimizers = [(group, cls, kwargs, has_fused(cls, kwargs), ds)
+                  for group, cls, kwargs, _, ds in groups if group in chosen]
+    if ARGS.no_rust:
+        exe = None
+    else:
         backends = auto_backend_candidates()
         log(f"bench executable {exe}; criterion output in {crit}")
     commit = sh(["git", "rev-parse", "--short", "HEAD"])

@@ -6,34 +6,26 @@
 //! cargo bench --bench step -- 'adam/'           # one optimizer
 //! cargo bench --bench step --features rayon -- '_2_threads'   # step_parallel, 2 threads
 //! FUSED_OPTIM_BENCH_SIZES=4096,65536 cargo bench --bench step
+//! FUSED_OPTIM_BENCH_GROUPS=1 cargo bench --bench step   # list the groups (JSON lines), no bench
 //! ```
 //!
-//! Memory traffic per element and step (f32 = 4 bytes), which the reference kernel matches:
+//! The groups come from the crate's registry ([`fused_optim::AnyOptimizer::defaults`], in its
+//! order): every optimizer with its defaults (group `<name>`), then with its costly options
+//! (group `<name>_<options>`): every option that adds state planes, all of them on, found
+//! through [`Optimizer::hyper_parameters`] (see [`costly`]), so a new optimizer and its
+//! options are benched with no change here. [`EXTRA`] adds the variants that cost compute but
+//! no traffic.
 //!
-//! | optimizer (options)              | reads                 | writes       | bytes |
-//! |----------------------------------|-----------------------|--------------|-------|
-//! | SGD                              | p, g                  | p            | 12    |
-//! | SGD momentum / Nesterov          | p, g, buf             | p, buf       | 20    |
-//! | Adagrad                          | p, g, sum             | p, sum       | 20    |
-//! | RMSprop                          | p, g, v               | p, v         | 20    |
-//! | RMSprop centered + momentum      | p, g, v, buf, a       | p, v, buf, a | 36    |
-//! | Adam / AdamW                     | p, g, m, v            | p, m, v      | 28    |
-//! | Adam / AdamW AMSGrad             | p, g, m, v, v̂         | p, m, v, v̂   | 36    |
-//! | Adamax                           | p, g, m, u            | p, m, u      | 28    |
-//! | NAdam / RAdam                    | p, g, m, v            | p, m, v      | 28    |
-//! | Adadelta                         | p, g, v, u            | p, v, u      | 28    |
-//! | Rprop                            | p, g, prev, step      | p, prev, step| 28    |
-//! | ASGD                             | p, g, ax              | p, ax        | 20    |
-//! | Lion                             | p, g, m               | p, m         | 20    |
+//! Memory traffic per element and step, which the reference kernel matches: an optimizer with
+//! `k = state_planes()` planes reads the parameter, the gradient and its `k` state values and
+//! writes the parameter and the `k` state values back: `4 (3 + 2k)` bytes (f32), from 12 for
+//! plain SGD to 36 for Adam with AMSGrad. (`state_names()` names the planes.)
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fused_optim::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Backend, Lion, NAdam, Optimizer, RAdam, RmsProp,
-    Rprop, Sgd,
-};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use fused_optim::{AnyOptimizer, Backend, HyperParameter, Optimizer};
 
 const DEFAULT_SIZES: [usize; 5] = [1 << 10, 1 << 12, 1 << 16, 1 << 20, 1 << 24];
 
@@ -51,66 +43,102 @@ fn sizes() -> Vec<usize> {
     }
 }
 
-fn optimizers() -> Vec<(&'static str, Box<dyn Optimizer>)> {
-    vec![
-        (
-            "sgd",
-            Box::new(Sgd {
-                lr: 1e-3,
-                ..Sgd::default()
-            }),
-        ),
-        (
-            "sgd_momentum",
-            Box::new(Sgd {
-                lr: 1e-3,
-                momentum: 0.9,
-                ..Sgd::default()
-            }),
-        ),
-        (
-            "sgd_nesterov",
-            Box::new(Sgd {
-                lr: 1e-3,
-                momentum: 0.9,
-                nesterov: true,
-                ..Sgd::default()
-            }),
-        ),
-        ("adagrad", Box::new(Adagrad::default())),
-        ("rmsprop", Box::new(RmsProp::default())),
-        (
-            "rmsprop_centered_momentum",
-            Box::new(RmsProp {
-                centered: true,
-                momentum: 0.9,
-                ..RmsProp::default()
-            }),
-        ),
-        ("adam", Box::new(Adam::default())),
-        (
-            "adam_amsgrad",
-            Box::new(Adam {
-                amsgrad: true,
-                ..Adam::default()
-            }),
-        ),
-        ("adamw", Box::new(AdamW::default())),
-        (
-            "adamw_amsgrad",
-            Box::new(AdamW {
-                amsgrad: true,
-                ..AdamW::default()
-            }),
-        ),
-        ("adamax", Box::new(Adamax::default())),
-        ("nadam", Box::new(NAdam::default())),
-        ("radam", Box::new(RAdam::default())),
-        ("adadelta", Box::new(Adadelta::default())),
-        ("rprop", Box::new(Rprop::default())),
-        ("asgd", Box::new(Asgd::default())),
-        ("lion", Box::new(Lion::default())),
-    ]
+/// A variant that costs compute but adds no state plane, so that [`costly`] does not find it.
+struct Extra {
+    /// The registry name of the optimizer.
+    of: &'static str,
+    /// The group is `<of>_<suffix>`.
+    suffix: &'static str,
+    /// The fields set on top of the defaults: a `Real` to the value given, a `Flag` on.
+    set: &'static [(&'static str, f64)],
+}
+
+const EXTRA: &[Extra] = &[
+    // Nesterov's extra add per element (it needs momentum).
+    Extra {
+        of: "sgd",
+        suffix: "nesterov",
+        set: &[("momentum", 0.9), ("nesterov", 1.0)],
+    },
+];
+
+/// The value an option that is off by default is turned on at: a `Real` that defaults to 0
+/// (momentum) gets PyTorch's customary 0.9, a `Flag` (amsgrad, centered) is set.
+const ON: f64 = 0.9;
+
+/// `optimizer` with its costly options on, and their names: every option that, turned on
+/// alone (see [`ON`]), is accepted and adds state planes; all of them together. `None` if it
+/// has none (or they do not go together).
+fn costly(optimizer: AnyOptimizer) -> Option<(AnyOptimizer, Vec<&'static str>)> {
+    let mut options = Vec::new();
+    let mut fields = optimizer;
+    fields.hyper_parameters(&mut |name, _| {
+        let mut alone = optimizer;
+        if turn_on(&mut alone, name)
+            && alone.validate().is_ok()
+            && alone.state_planes() > optimizer.state_planes()
+        {
+            options.push(name);
+        }
+    });
+    let mut all = optimizer;
+    for &name in &options {
+        turn_on(&mut all, name);
+    }
+    (!options.is_empty() && all.validate().is_ok()).then_some((all, options))
+}
+
+/// Turns on the field `name` if it is off (a `Flag` unset or a `Real` at 0); whether it was.
+fn turn_on(optimizer: &mut AnyOptimizer, name: &str) -> bool {
+    let mut changed = false;
+    optimizer.hyper_parameters(&mut |field, value| match value {
+        HyperParameter::Flag(on) if field == name && !*on => (*on, changed) = (true, true),
+        HyperParameter::Real(x) if field == name && *x == 0.0 => (*x, changed) = (ON, true),
+        _ => {}
+    });
+    changed
+}
+
+/// Sets the field `name` (a `Real` to `value`, a `Flag` on if `value != 0`).
+fn set(optimizer: &mut AnyOptimizer, name: &str, value: f64) {
+    let mut found = false;
+    optimizer.hyper_parameters(&mut |field, parameter| match parameter {
+        HyperParameter::Real(x) if field == name => (*x, found) = (value, true),
+        HyperParameter::Flag(on) if field == name => (*on, found) = (value != 0.0, true),
+        _ => {}
+    });
+    assert!(found, "EXTRA: {} has no field {name}", optimizer.name());
+}
+
+/// The bench groups: for each registered optimizer, its defaults, its costly options (group
+/// names join the options in alphabetical order: `rmsprop_centered_momentum`), then its
+/// [`EXTRA`] variants.
+fn optimizers() -> Vec<(String, AnyOptimizer)> {
+    for extra in EXTRA {
+        let name = extra.of;
+        assert!(
+            AnyOptimizer::NAMES.contains(&name),
+            "EXTRA: no optimizer {name}"
+        );
+    }
+    let mut groups = Vec::new();
+    for optimizer in AnyOptimizer::defaults() {
+        let name = optimizer.name();
+        groups.push((name.to_string(), optimizer));
+        if let Some((variant, mut options)) = costly(optimizer) {
+            options.sort_unstable();
+            groups.push((format!("{name}_{}", options.join("_")), variant));
+        }
+        for extra in EXTRA.iter().filter(|extra| extra.of == name) {
+            let mut variant = optimizer;
+            for &(field, value) in extra.set {
+                set(&mut variant, field, value);
+            }
+            variant.validate().expect("EXTRA: a valid variant");
+            groups.push((format!("{name}_{}", extra.suffix), variant));
+        }
+    }
+    groups
 }
 
 /// The same-traffic reference: one pass that reads the parameters, the gradients and every
@@ -119,7 +147,8 @@ fn optimizers() -> Vec<(&'static str, Box<dyn Optimizer>)> {
 fn reference(params: &mut [f32], grads: &[f32], state: &mut [f32], planes: usize) {
     let n = params.len();
     let (a, rest) = state.split_at_mut(if planes >= 1 { n } else { 0 });
-    let (b, c) = rest.split_at_mut(if planes >= 2 { n } else { 0 });
+    let (b, rest) = rest.split_at_mut(if planes >= 2 { n } else { 0 });
+    let (c, d) = rest.split_at_mut(if planes >= 3 { n } else { 0 });
     match planes {
         0 => params.iter_mut().zip(grads).for_each(|(p, g)| *p += *g),
         1 => params.iter_mut().zip(grads).zip(a).for_each(|((p, g), a)| {
@@ -136,7 +165,7 @@ fn reference(params: &mut [f32], grads: &[f32], state: &mut [f32], planes: usize
                 *a += *g;
                 *b += *g;
             }),
-        _ => params
+        3 => params
             .iter_mut()
             .zip(grads)
             .zip(a)
@@ -148,6 +177,22 @@ fn reference(params: &mut [f32], grads: &[f32], state: &mut [f32], planes: usize
                 *b += *g;
                 *c += *g;
             }),
+        // The crate's most (`MAX_PLANES`); no optimizer keeps four yet.
+        4 => params
+            .iter_mut()
+            .zip(grads)
+            .zip(a)
+            .zip(b)
+            .zip(c)
+            .zip(d)
+            .for_each(|(((((p, g), a), b), c), d)| {
+                *p += *g;
+                *a += *g;
+                *b += *g;
+                *c += *g;
+                *d += *g;
+            }),
+        k => unimplemented!("a reference kernel for {k} state planes"),
     }
 }
 
@@ -157,6 +202,8 @@ fn bench(c: &mut Criterion) {
         .filter(|b| b.is_available())
         .collect();
     for (name, opt) in optimizers() {
+        // One virtual call per step, as a `dyn Optimizer` caller makes.
+        let opt = opt.as_dyn();
         let mut group = c.benchmark_group(name);
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(2));
@@ -190,19 +237,23 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// `step_parallel` on a 2-thread pool (feature `rayon`), for Adam and AdamW: the number to
-/// set against PyTorch's fused optimizers with `torch.set_num_threads(2)`.
+/// The optimizers `step_parallel` is benched for: the ones `benches/compare.py` sets against
+/// PyTorch's fused optimizers and DeepSpeed with 2 threads (a choice of comparison, not a
+/// property of the optimizers).
+#[cfg(feature = "rayon")]
+const PARALLEL: [&str; 2] = ["adam", "adamw"];
+
+/// `step_parallel` on a 2-thread pool (feature `rayon`), for [`PARALLEL`]: the number to set
+/// against PyTorch's fused optimizers with `torch.set_num_threads(2)`.
 #[cfg(feature = "rayon")]
 fn bench_parallel(c: &mut Criterion) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
         .unwrap();
-    let optimizers: [(&str, Box<dyn Optimizer>); 2] = [
-        ("adam", Box::new(Adam::default())),
-        ("adamw", Box::new(AdamW::default())),
-    ];
-    for (name, opt) in optimizers {
+    for name in PARALLEL {
+        let opt = AnyOptimizer::default_for(name).expect("PARALLEL: registered names");
+        let opt = opt.as_dyn();
         let mut group = c.benchmark_group(format!("{name}_2_threads"));
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(2));
@@ -230,5 +281,51 @@ fn bench_parallel(c: &mut Criterion) {
 #[cfg(not(feature = "rayon"))]
 fn bench_parallel(_: &mut Criterion) {}
 
+/// `FUSED_OPTIM_BENCH_GROUPS`: prints the groups of [`bench`] instead of benching them, one
+/// JSON object a line, for `benches/compare.py`: the group, the optimizer's registry name and
+/// reference (`torch.optim.Adam`), and as `kwargs` its learning rate and every hyper-parameter
+/// the group sets away from the defaults, by field name (PyTorch's names).
+fn print_groups() {
+    for (group, mut optimizer) in optimizers() {
+        let mut defaults = AnyOptimizer::default_for(optimizer.name()).expect("registered");
+        let mut default_values = Vec::new();
+        defaults.hyper_parameters(&mut |_, value| default_values.push(format!("{value:?}")));
+        let mut kwargs = Vec::new();
+        let mut i = 0;
+        optimizer.hyper_parameters(&mut |name, value| {
+            if name == "lr" || format!("{value:?}") != default_values[i] {
+                kwargs.push(format!("\"{name}\": {}", json(name, value)));
+            }
+            i += 1;
+        });
+        println!(
+            "{{\"group\": \"{group}\", \"optimizer\": \"{}\", \"reference\": \"{}\", \
+             \"kwargs\": {{{}}}}}",
+            optimizer.name(),
+            optimizer.reference(),
+            kwargs.join(", ")
+        );
+    }
+}
+
+/// A hyper-parameter's value in JSON.
+fn json(name: &str, value: HyperParameter<'_>) -> String {
+    match value {
+        HyperParameter::Real(x) => format!("{x:?}"),
+        HyperParameter::Pair((a, b)) => format!("[{a:?}, {b:?}]"),
+        HyperParameter::Flag(on) => on.to_string(),
+        other => unimplemented!("{name}: no JSON for {other:?}"),
+    }
+}
+
 criterion_group!(benches, bench, bench_parallel);
-criterion_main!(benches);
+
+// `criterion_main!`, with the group listing in front.
+fn main() {
+    if std::env::var_os("FUSED_OPTIM_BENCH_GROUPS").is_some() {
+        print_groups();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

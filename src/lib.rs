@@ -74,7 +74,7 @@
 //! * `rayon`: `Optimizer::step_parallel`, one step split across rayon's threads.
 #![no_std]
 #![deny(missing_docs)]
-#![deny(unsafe_code)] // allowed in src/simd/x86/ only (run-time dispatch)
+#![deny(unsafe_code)] // allowed in src/simd/x86/ (run-time dispatch) and src/simd/arm.rs only
 
 #[cfg(feature = "std")]
 extern crate std;

@@ -19,7 +19,82 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use data::{DataSpec, Dataset};
+use fused_optim::{AnyOptimizer, Optimizer};
 use problems::{Basin, Batching, Kind, Problem, Run, Setup, Training, XCosMinima};
+
+/// The driver's kind called `name` (a registry name or a variant of the driver's).
+fn kind(name: &str) -> Kind {
+    Kind::named(name).unwrap_or_else(|| panic!("no kind {name}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// The optimizers: the crate's registry, the driver's variants and its tuning table
+
+/// Every registered optimizer runs, with its defaults, in the registry's order; each variant
+/// follows the optimizer it sets up and is that optimizer with the variant's fields set.
+#[test]
+fn kinds_are_the_registry_and_the_variants() {
+    let kinds = Kind::all();
+    let registered: Vec<&str> = kinds
+        .iter()
+        .map(|kind| kind.name())
+        .filter(|name| AnyOptimizer::NAMES.contains(name))
+        .collect();
+    assert_eq!(registered, AnyOptimizer::NAMES);
+    assert_eq!(
+        kinds.len(),
+        AnyOptimizer::NAMES.len() + problems::VARIANTS.len()
+    );
+    for kind in &kinds {
+        let optimizer = kind.optimizer();
+        assert!(optimizer.validate().is_ok(), "{kind:?}: {optimizer:?}");
+        if let Some(defaults) = AnyOptimizer::default_for(kind.name()) {
+            assert_eq!(optimizer, defaults);
+        }
+    }
+    for variant in problems::VARIANTS {
+        let prefix = format!("{}_", variant.of);
+        assert!(variant.name.starts_with(&prefix), "{variant:?}");
+        let at = |name| kinds.iter().position(|kind| kind.name() == name);
+        assert!(
+            at(variant.of) < at(variant.name),
+            "{variant:?} follows its optimizer"
+        );
+        let optimizer = kind(variant.name).optimizer();
+        assert_eq!(optimizer.name(), variant.of);
+        assert_ne!(optimizer, AnyOptimizer::default_for(variant.of).unwrap());
+    }
+    assert_eq!(kind("sgd_nesterov").optimizer(), {
+        let mut sgd = fused_optim::Sgd::default();
+        (sgd.momentum, sgd.nesterov) = (0.9, true);
+        AnyOptimizer::from(sgd)
+    });
+}
+
+/// The tuning table names kinds that exist, once each; a name it does not hold (an
+/// optimizer added to the crate, not yet tuned) runs at its defaults.
+#[test]
+fn tuning_table_names_kinds_and_falls_back_to_defaults() {
+    for (i, tuning) in problems::TUNING.iter().enumerate() {
+        assert!(Kind::named(tuning.kind).is_some(), "{tuning:?}");
+        assert!(
+            problems::TUNING[..i].iter().all(|t| t.kind != tuning.kind),
+            "{} twice",
+            tuning.kind
+        );
+    }
+    assert_eq!(problems::tuning_of("no_such"), problems::Tuning::DEFAULTS);
+    // The paths an untuned optimizer takes (no rate: its default), as rmsprop and adadelta,
+    // tuned to their defaults, take them.
+    for name in ["rmsprop", "adadelta"] {
+        let default = kind(name).optimizer().lr();
+        assert_eq!(problems::tuning_of(name).linear, None);
+        assert_eq!(Problem::XCos.toy_setup(kind(name)).lr(), default);
+        assert_eq!(Problem::Neuron.toy_setup(kind(name)).lr(), default);
+        let mini = problems::linear_setup(kind(name), 2.5, Batching::Mini(1), 100);
+        assert_eq!(mini.lr(), default);
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // Linear regression
@@ -153,25 +228,25 @@ fn gradient_matches_finite_differences() {
 fn every_optimizer_reaches_the_least_squares_optimum() {
     const EPOCHS: usize = 2000;
     let (data, optimum, best) = default_data();
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         let setup = full_batch_setup(&data, kind);
         let run = train(&data, &setup, Batching::Full, EPOCHS, 1.01 * best);
         let name = kind.name();
         assert_eq!(run.steps, EPOCHS);
         let reached = run.reached.expect("comes within 1 %");
-        let limit = match kind {
-            Kind::RmsProp | Kind::Lion | Kind::Adadelta => 1000,
-            Kind::RAdam => 200,
+        let limit = match name {
+            "rmsprop" | "lion" | "adadelta" => 1000,
+            "radam" => 200,
             _ => 100,
         };
         assert!(
             reached <= limit,
             "{name}: within 1 % only at epoch {reached}"
         );
-        let (excess, tolerance) = match kind {
-            Kind::RmsProp | Kind::Lion | Kind::AdamW => (1e-3, 2e-2),
-            Kind::Asgd => (1e-3, 5e-3),
-            Kind::Adadelta => (1e-2, 3e-2),
+        let (excess, tolerance) = match name {
+            "rmsprop" | "lion" | "adamw" => (1e-3, 2e-2),
+            "asgd" => (1e-3, 5e-3),
+            "adadelta" => (1e-2, 3e-2),
             _ => (1e-3, 1e-4),
         };
         assert!(
@@ -191,13 +266,13 @@ fn every_optimizer_reaches_the_least_squares_optimum() {
 #[test]
 fn adadelta_settles_only_below_its_default_rate() {
     let (data, optimum, best) = default_data();
-    let setup = full_batch_setup(&data, Kind::Adadelta);
-    assert_eq!(setup.lr, 1.0);
+    let setup = full_batch_setup(&data, kind("adadelta"));
+    assert_eq!(setup.lr(), 1.0);
     let loss = |epochs| train(&data, &setup, Batching::Full, epochs, best).loss;
     let (at_1000, at_10000) = (loss(1000), loss(10_000));
     assert!(at_1000 <= 1.001 * best, "{at_1000}");
     assert!(at_10000 > 1.02 * best, "{at_10000}: no longer drifts");
-    let settled = Setup { lr: 0.7, ..setup };
+    let settled = setup.with("lr", 0.7);
     let run = train(&data, &settled, Batching::Full, 10_000, 1.01 * best);
     assert!(run.reached.is_some_and(|epoch| epoch <= 1200), "{run:?}");
     assert!(distance(&run.params, &optimum) <= 1e-4, "{run:?}");
@@ -207,10 +282,8 @@ fn adadelta_settles_only_below_its_default_rate() {
 #[test]
 fn adamw_without_weight_decay_reaches_the_optimum() {
     let (data, optimum, best) = default_data();
-    let setup = Setup {
-        weight_decay: 0.0,
-        ..full_batch_setup(&data, Kind::AdamW)
-    };
+    let setup = full_batch_setup(&data, kind("adamw")).with("weight_decay", 0.0);
+    assert_eq!(setup.get("weight_decay"), Some(0.0));
     let run = train(&data, &setup, Batching::Full, 2000, best);
     assert!(distance(&run.params, &optimum) <= 1e-4);
 }
@@ -225,13 +298,13 @@ fn adamw_without_weight_decay_reaches_the_optimum() {
 fn every_optimizer_converges_with_mini_batches() {
     let (data, _, best) = default_data();
     let batching = Batching::Mini(10);
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         let setup = problems::linear_setup(kind, data.smoothness(), batching, data.samples());
-        let epochs = if kind == Kind::Adadelta { 300 } else { 100 };
-        let run = train(&data, &setup, batching, epochs, 1.01 * best);
         let name = kind.name();
+        let epochs = if name == "adadelta" { 300 } else { 100 };
+        let run = train(&data, &setup, batching, epochs, 1.01 * best);
         assert_eq!(run.steps, 10 * epochs);
-        if kind == Kind::Rprop {
+        if name == "rprop" {
             assert!(run.reached.is_none() && run.loss > 1.5 * best, "{run:?}");
             continue;
         }
@@ -243,7 +316,7 @@ fn every_optimizer_converges_with_mini_batches() {
 #[test]
 fn training_is_deterministic_and_seeded() {
     let (data, _, best) = default_data();
-    let setup = full_batch_setup(&data, Kind::Adam);
+    let setup = full_batch_setup(&data, kind("adam"));
     let run = |seed| {
         let training = Training {
             batching: Batching::Mini(1),
@@ -262,22 +335,21 @@ fn training_is_deterministic_and_seeded() {
 
 #[test]
 fn default_learning_rates_follow_the_smoothness_and_the_batches() {
-    let lr = |kind, batching| problems::linear_setup(kind, 2.5, batching, 100).lr;
-    assert_eq!(lr(Kind::Sgd, Batching::Full), 0.5); // 1.25 / L
-    assert_eq!(lr(Kind::Nesterov, Batching::Full), 0.1); // 0.25 / L
+    let lr = |name, batching| problems::linear_setup(kind(name), 2.5, batching, 100).lr();
+    assert_eq!(lr("sgd", Batching::Full), 0.5); // 1.25 / L
+    assert_eq!(lr("sgd_nesterov", Batching::Full), 0.1); // 0.25 / L
     // The square-root rule, rounded to two digits.
-    assert_eq!(lr(Kind::Sgd, Batching::Mini(25)), 0.25);
-    assert_eq!(lr(Kind::Sgd, Batching::Mini(1)), 0.05);
-    assert_eq!(lr(Kind::Adam, Batching::Mini(10)), 0.16);
-    assert_eq!(lr(Kind::Asgd, Batching::Full), 0.5); // plain SGD's
-    for kind in [
-        Kind::Adagrad,
-        Kind::RmsProp,
-        Kind::Adadelta,
-        Kind::Rprop,
-        Kind::Lion,
-    ] {
-        assert_eq!(lr(kind, Batching::Mini(1)), lr(kind, Batching::Full));
+    assert_eq!(lr("sgd", Batching::Mini(25)), 0.25);
+    assert_eq!(lr("sgd", Batching::Mini(1)), 0.05);
+    assert_eq!(lr("adam", Batching::Mini(10)), 0.16);
+    assert_eq!(lr("asgd", Batching::Full), 0.5); // plain SGD's
+    for name in ["adagrad", "rmsprop", "adadelta", "rprop", "lion"] {
+        assert_eq!(lr(name, Batching::Mini(1)), lr(name, Batching::Full));
+    }
+    // The ones tuned to their defaults keep them.
+    for name in ["rmsprop", "adadelta", "rprop"] {
+        let default = AnyOptimizer::default_for(name).expect("registered").lr();
+        assert_eq!(lr(name, Batching::Full), default, "{name}");
     }
 }
 
@@ -290,7 +362,7 @@ fn smoothness_bounds_the_stable_learning_rate() {
     // About 2 λmax(E[aaᵀ]) = 2.54 for a = [x, 1], x ~ U(0, 1); this sample gives a bit more.
     assert!((2.4..3.0).contains(&smoothness), "{smoothness}");
     let gd = |factor: f64| {
-        let setup = Setup::new(Kind::Sgd, factor / smoothness);
+        let setup = Setup::new(kind("sgd"), factor / smoothness);
         train(&data, &setup, Batching::Full, 2000, best).loss
     };
     assert!(gd(1.98) < 1.001 * best);
@@ -301,7 +373,7 @@ fn smoothness_bounds_the_stable_learning_rate() {
 // Toy landscapes
 
 fn gd(lr: f64) -> Setup {
-    Setup::new(Kind::Sgd, lr)
+    Setup::new(kind("sgd"), lr)
 }
 
 fn descend(landscape: &problems::Landscape, setup: &Setup, start: &[f32], steps: usize) -> Run {
@@ -389,27 +461,27 @@ fn a_learning_rate_just_above_one_escapes_to_the_global_basin() {
 
 #[test]
 fn saddle_stalls_plain_gradient_descent_and_momentum_passes_it() {
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         let setup = Problem::Saddle.toy_setup(kind);
         let run = descend(&problems::SADDLE, &setup, &[1.0], 100);
         let crossed = run.path.iter().any(|&x| x < 0.0);
-        match kind {
+        match kind.name() {
             // The gradient 3x² vanishes as x → 0: these creep towards the saddle. ASGD is
             // plain SGD; RAdam's rectification keeps its steps small (its factor r grows
             // from 0.03 at step 6 to 0.2 at step 100); Adadelta's steps start at about √eps
             // and have barely grown.
-            Kind::Sgd | Kind::Adagrad | Kind::RmsProp | Kind::Asgd | Kind::RAdam => {
+            "sgd" | "adagrad" | "rmsprop" | "asgd" | "radam" => {
                 assert!(!crossed, "{} crossed", kind.name());
                 assert_eq!(run.steps, 100);
                 assert!(run.params[0] > 0.0 && run.params[0] < 0.2, "{run:?}");
             }
-            Kind::Adadelta => {
+            "adadelta" => {
                 assert!(!crossed && run.steps == 100, "{run:?}");
                 assert!(run.params[0] > 0.5 && run.params[0] < 0.9, "{run:?}");
             }
             // Momentum carries Adamax past it, but its steps are the gradient over the
             // largest one seen (the first, 3): it stays near 0 as the gradient vanishes.
-            Kind::Adamax => {
+            "adamax" => {
                 assert!(crossed && run.steps == 100, "{run:?}");
                 assert!(run.params[0].abs() < 0.1, "{run:?}");
             }
@@ -455,7 +527,7 @@ fn every_optimizer_fits_the_sigmoid_neuron() {
     let [w, b] = problems::neuron_optimum();
     assert!((w - 1.7918).abs() < 1e-4 && (b + 2.2822).abs() < 1e-4);
     let mut epochs_to_fit = Vec::new();
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         let setup = Problem::Neuron.toy_setup(kind);
         let run = problems::minimize(
             &problems::NEURON,
@@ -470,11 +542,11 @@ fn every_optimizer_fits_the_sigmoid_neuron() {
             .reached
             .unwrap_or_else(|| panic!("{} never fits", kind.name()));
         epochs_to_fit.push((kind, reached));
-        if setup.weight_decay == 0.0 {
+        if setup.get("weight_decay").unwrap_or(0.0) == 0.0 {
             let (dw, db) = (f64::from(run.params[0]) - w, f64::from(run.params[1]) - b);
             // ASGD shrinks the parameters by lambd = 1e-4 per step, against gradients that
             // the flat sigmoid makes small: a bias of about 2e-2.
-            let tolerance = if kind == Kind::Asgd { 5e-2 } else { 1e-3 };
+            let tolerance = if kind.name() == "asgd" { 5e-2 } else { 1e-3 };
             assert!(
                 dw.abs() < tolerance && db.abs() < tolerance,
                 "{}: {run:?}",
@@ -482,14 +554,15 @@ fn every_optimizer_fits_the_sigmoid_neuron() {
             );
         }
     }
-    let epochs = |kind| {
+    let epochs = |name| {
         epochs_to_fit
             .iter()
-            .find(|(k, _)| *k == kind)
+            .find(|(k, _)| *k == kind(name))
             .map(|&(_, e)| e)
+            .expect("run")
     };
-    assert!(epochs(Kind::Momentum) < epochs(Kind::Sgd));
-    assert!(epochs(Kind::Nesterov) < epochs(Kind::Momentum));
+    assert!(epochs("sgd_momentum") < epochs("sgd"));
+    assert!(epochs("sgd_nesterov") < epochs("sgd_momentum"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -526,7 +599,7 @@ fn allocations(f: impl FnOnce()) -> usize {
 #[test]
 fn training_loops_do_not_allocate() {
     let (data, _, best) = default_data();
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         for batching in [Batching::Full, Batching::Mini(7)] {
             for record in [false, true] {
                 let setup = full_batch_setup(&data, kind);
@@ -587,7 +660,7 @@ fn assert_usage_error(args: &[&str], needle: &str) {
 fn default_command_line_is_linear_regression_with_every_optimizer() {
     let config = parse(&[]).expect("valid");
     assert_eq!(config.problems, [Problem::Linear]);
-    assert_eq!(config.optimizers, Kind::ALL);
+    assert_eq!(config.optimizers, Kind::all());
     assert_eq!(config.batching, Batching::Full);
     assert_eq!(config.data, DataSpec::default());
     assert_eq!(config.epochs(Problem::Linear), 1000);
@@ -609,24 +682,38 @@ fn flags_select_problems_optimizers_and_hyper_parameters() {
     ])
     .expect("valid");
     assert_eq!(config.problems, Problem::ALL);
-    assert_eq!(config.optimizers, [Kind::Adam, Kind::Sgd]);
+    assert_eq!(config.optimizers, [kind("adam"), kind("sgd")]);
     assert_eq!(config.batching, Batching::Mini(1));
     assert_eq!(config.epochs(Problem::Neuron), 7);
     for setup in config.setups(|kind| Setup::new(kind, 1.0)) {
-        assert_eq!(setup.lr, 0.02, "--lr overrides the scaled default");
+        assert_eq!(setup.lr(), 0.02, "--lr overrides the scaled default");
     }
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         let config = parse(&["--optimizer", kind.name()]).expect("valid");
         assert_eq!(config.optimizers, [kind]);
     }
     let config = parse(&["--problem", "xcos,saddle", "--momentum", "0.5"]).expect("valid");
     assert_eq!(config.problems, [Problem::XCos, Problem::Saddle]);
+    let setups = config.setups(|kind| Problem::XCos.toy_setup(kind));
+    // Set where the optimizer has a momentum (SGD's kinds and RMSprop), nowhere else.
+    let with_momentum: Vec<&str> = setups
+        .iter()
+        .filter(|s| s.get("momentum").is_some())
+        .map(|s| s.kind.name())
+        .collect();
+    for name in ["sgd", "sgd_momentum", "sgd_nesterov", "rmsprop"] {
+        assert!(with_momentum.contains(&name), "{name}: {with_momentum:?}");
+    }
+    assert!(!with_momentum.contains(&"adam"));
     assert!(
-        config
-            .setups(|kind| Problem::XCos.toy_setup(kind))
+        setups
             .iter()
-            .all(|s| s.momentum == 0.5)
+            .all(|s| s.get("momentum").is_none_or(|m| m == 0.5))
     );
+    let config = parse(&["--optimizer", "rprop,lion", "--weight-decay", "0.5"]).expect("valid");
+    let setups = config.setups(|kind| Setup::new(kind, 1.0));
+    assert_eq!(setups[0].get("weight_decay"), None, "rprop has none");
+    assert_eq!(setups[1].get("weight_decay"), Some(0.5));
 }
 
 #[test]
@@ -654,7 +741,10 @@ fn bad_flags_are_usage_errors() {
     assert_usage_error(&["--samples", "2", "--features", "2"], "--samples");
     assert_usage_error(&["--no-such-flag"], "--no-such-flag");
     // The crate's own validation, reported the same way.
-    assert_usage_error(&["--optimizer", "nesterov", "--momentum", "0"], "nesterov");
+    assert_usage_error(
+        &["--optimizer", "sgd_nesterov", "--momentum", "0"],
+        "sgd_nesterov",
+    );
 }
 
 #[test]
@@ -662,7 +752,21 @@ fn help_is_not_an_error() {
     let err = parse(&["--help"]).expect_err("help exits early");
     assert_eq!(err.exit_code(), 0);
     assert!(!err.use_stderr());
-    assert!(err.to_string().contains("--batch-size"));
+    let help = err.to_string();
+    assert!(help.contains("--batch-size"));
+    // The optimizers are listed from the registry.
+    for kind in Kind::all() {
+        assert!(
+            help.contains(kind.name()),
+            "{} missing from {help}",
+            kind.name()
+        );
+    }
+    assert!(
+        help.contains("rprop (its lr is the initial step size)"),
+        "{help}"
+    );
+    assert!(help.contains("every optimizer but rprop"), "{help}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
+use fused_optim::Optimizer;
 
 use crate::data::DataSpec;
 use crate::problems::{Batching, Kind, Problem, Setup};
@@ -24,10 +25,8 @@ struct Args {
           value_parser = problems)]
     problem: Vec<&'static [Problem]>,
 
-    /// Optimizers, comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw,
-    /// adamax, nadam, radam, adadelta, rprop (its lr is the initial step size), asgd, lion
-    /// [default: all]
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    // The help texts that list optimizers are built from the registry (see `optimizer_help`).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', help = optimizer_help())]
     optimizer: Vec<Kind>,
 
     /// Learning rate of every optimizer [default: tuned per optimizer and problem; see the
@@ -35,14 +34,11 @@ struct Args {
     #[arg(long, value_parser = non_negative)]
     lr: Option<f64>,
 
-    /// Momentum of sgd, momentum, nesterov and rmsprop [default: 0.9 for momentum and
-    /// nesterov, 0 otherwise]
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative, help = field_help("momentum", "Momentum", ""))]
     momentum: Option<f64>,
 
-    /// Weight decay: L2, decoupled for adamw and lion, none for rprop [default: 0.01 for
-    /// adamw, 0.001 for lion, 0 otherwise]
-    #[arg(long, value_parser = non_negative)]
+    #[arg(long, value_parser = non_negative,
+          help = field_help("weight_decay", "Weight decay", ", L2 or decoupled as each applies it"))]
     weight_decay: Option<f64>,
 
     /// Rows per step of linear regression: full, or a number (1 = per-sample SGD); batches
@@ -95,18 +91,23 @@ pub struct Config {
 }
 
 impl Config {
-    /// Each selected optimizer with its `defaults` and the flags' overrides.
+    /// Each selected optimizer with its `defaults` and the flags' overrides (each set where
+    /// the optimizer has that hyper-parameter).
     pub fn setups(&self, defaults: impl Fn(Kind) -> Setup) -> Vec<Setup> {
+        let overrides = [
+            ("lr", self.lr),
+            ("momentum", self.momentum),
+            ("weight_decay", self.weight_decay),
+        ];
         self.optimizers
             .iter()
             .map(|&kind| {
-                let setup = defaults(kind);
-                Setup {
-                    lr: self.lr.unwrap_or(setup.lr),
-                    momentum: self.momentum.unwrap_or(setup.momentum),
-                    weight_decay: self.weight_decay.unwrap_or(setup.weight_decay),
-                    ..setup
-                }
+                overrides
+                    .iter()
+                    .fold(defaults(kind), |setup, &(field, value)| match value {
+                        Some(value) => setup.with(field, value),
+                        None => setup,
+                    })
             })
             .collect()
     }
@@ -128,7 +129,7 @@ where
 {
     let args = Args::try_parse_from(args)?;
     let optimizers = if args.optimizer.is_empty() {
-        Kind::ALL.to_vec()
+        Kind::all()
     } else {
         args.optimizer
     };
@@ -171,7 +172,7 @@ where
     // The crate checks hyper-parameters itself; ask it now, so that a bad value or
     // combination from the flags is a usage error rather than a failure halfway through.
     for setup in config.setups(|kind| Setup::new(kind, 1.0)) {
-        if let Err(err) = setup.build().validate() {
+        if let Err(err) = setup.optimizer.validate() {
             let name = setup.kind.name();
             return Err(invalid(format!(
                 "invalid hyper-parameters for {name}: {err}"
@@ -202,6 +203,70 @@ fn unique<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 
 fn invalid(message: String) -> clap::Error {
     Args::command().error(ErrorKind::ValueValidation, message)
+}
+
+/// `--optimizer`'s help: every kind, with its note from the tuning table.
+fn optimizer_help() -> String {
+    let names: Vec<String> = Kind::all()
+        .into_iter()
+        .map(|kind| match kind.tuning().note {
+            Some(note) => format!("{} ({note})", kind.name()),
+            None => kind.name().to_string(),
+        })
+        .collect();
+    format!(
+        "Optimizers, comma-separated: {} [default: all]",
+        names.join(", ")
+    )
+}
+
+/// The help of a flag that sets the hyper-parameter `field`: `what`, which kinds have it,
+/// `how`, and its defaults.
+fn field_help(field: &str, what: &str, how: &str) -> String {
+    let mut having = Vec::new();
+    let mut missing = Vec::new();
+    let mut defaults: Vec<(f64, Vec<&str>)> = Vec::new();
+    for kind in Kind::all() {
+        match Setup::defaults(kind).get(field) {
+            None => missing.push(kind.name()),
+            Some(value) => {
+                having.push(kind.name());
+                match defaults.iter_mut().find(|(v, _)| *v == value) {
+                    Some((_, kinds)) => kinds.push(kind.name()),
+                    None => defaults.push((value, vec![kind.name()])),
+                }
+            }
+        }
+    }
+    // Which kinds: the shorter list.
+    let which = if missing.len() < having.len() {
+        match missing.len() {
+            0 => "every optimizer".to_string(),
+            _ => format!("every optimizer but {}", and_list(&missing)),
+        }
+    } else {
+        and_list(&having)
+    };
+    let zero = defaults.iter().position(|(value, _)| *value == 0.0);
+    let mut parts: Vec<String> = defaults
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| Some(i) != zero)
+        .map(|(_, (value, kinds))| format!("{value:?} for {}", and_list(kinds)))
+        .collect();
+    if zero.is_some() {
+        parts.push("0 otherwise".into());
+    }
+    format!("{what} of {which}{how} [default: {}]", parts.join(", "))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 fn problems(name: &str) -> Result<&'static [Problem], String> {

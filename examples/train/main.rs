@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use cli::Config;
 use data::Dataset;
-use problems::{Basin, Batching, Kind, Problem, Setup, Training, XCosMinima};
+use problems::{Basin, Batching, Kind, Problem, Rate, Setup, Training, XCosMinima};
 use report::{Series, Table, count, duration, fixed, sci};
 
 fn main() -> ExitCode {
@@ -123,8 +123,8 @@ fn linear(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
         b[0]
     );
     println!(
-        "Smoothness of the loss (its largest curvature): L = {smoothness:.4}; with full \
-         batches, sgd's and asgd's default rate is 1.25/L, momentum's and nesterov's 0.25/L.\n"
+        "Smoothness of the loss (its largest curvature): L = {smoothness:.4}{}.\n",
+        smoothness_rates()
     );
 
     let mut table = Table::new(
@@ -175,39 +175,13 @@ fn linear(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
         "\nexcess loss = final loss - L*; |w - w*| over every weight and the intercept; \
          'to 1%' = first epoch (step) with loss <= 1.01 L*."
     );
-    if setups
-        .iter()
-        .any(|s| s.kind == Kind::AdamW && s.weight_decay > 0.0)
-    {
-        println!(
-            "adamw's decoupled weight decay pulls w towards 0; the pull fades only as its \
-             squared-gradient average decays, so it approaches w* slowly."
-        );
-    }
-    let has = |kind| setups.iter().any(|s| s.kind == kind);
-    if has(Kind::Lion) {
-        println!(
-            "lion's steps are +-lr on every parameter: it ends oscillating about w* by about lr."
-        );
-    }
-    if has(Kind::Asgd) {
-        println!(
-            "asgd decays the parameters by lambd = 1e-4 every step, which biases them by about \
-             2e-3; it averages them only after t0 = 1e6 steps."
-        );
-    }
-    if has(Kind::Adadelta) && config.batching == Batching::Full {
-        println!(
-            "adadelta's self-tuned steps start at about sqrt(eps) = 1e-3 and do not shrink near \
-             the optimum: with lr 1 it gets there, then slowly drifts away (lr 0.7 settles, \
-             after about 1140 epochs)."
-        );
-    }
-    if has(Kind::Rprop) && config.batching != Batching::Full {
-        println!(
-            "rprop is a full-batch method: with mini-batches the gradient's sign keeps flipping, \
-             which keeps shrinking its step sizes, so it stalls."
-        );
+    for &(kind, when, note) in LINEAR_NOTES {
+        if setups
+            .iter()
+            .any(|setup| setup.kind.name() == kind && when(setup, config.batching))
+        {
+            println!("{note}");
+        }
     }
     if config.batching != Batching::Full {
         println!(
@@ -242,7 +216,8 @@ fn xcos(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> {
 
     // The seed's experiment, "gd": plain gradient descent from either basin, and a sweep of
     // the learning rate from the local one; then every selected optimizer from there.
-    let gd = |lr| Setup::new(Kind::Sgd, lr);
+    let sgd = Kind::named("sgd").ok_or("the crate has no sgd")?;
+    let gd = |lr| Setup::new(sgd, lr);
     let mut runs: Vec<(&str, Setup, f32)> = vec![
         ("gd", gd(0.1), 0.5),
         ("gd", gd(0.1), -1.0),
@@ -367,8 +342,8 @@ fn neuron(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
     println!(
         "Sigmoid neuron s(w*x + b) fitted to (0.5, 0.2) and (2.5, 0.9), loss sum of \
          (s - y)^2 / 2, from w = b = -2, {epochs} epochs.\nExact fit: w* = {w_star:.4}, \
-         b* = {b_star:.4} (loss 0). The seed's eta = 1 for all but RMSprop, Adam, AdamW, NAdam \
-         and Lion, whose normalised or sign steps need less.\n"
+         b* = {b_star:.4} (loss 0). {}\n",
+        neuron_rates()
     );
     let mut table = Table::new(
         &[
@@ -406,6 +381,96 @@ fn neuron(config: &Config, csv: &mut Vec<Series>) -> Result<(), Box<dyn Error>> 
     }
     print!("{table}");
     Ok(())
+}
+
+/// Notes printed under the linear-regression table for the optimizers among the runs (by kind
+/// name, when the run is as given): what their results show about them.
+type When = fn(&Setup, Batching) -> bool;
+const LINEAR_NOTES: &[(&str, When, &str)] = &[
+    (
+        "adamw",
+        |setup, _| setup.get("weight_decay").is_some_and(|wd| wd > 0.0),
+        "adamw's decoupled weight decay pulls w towards 0; the pull fades only as its \
+         squared-gradient average decays, so it approaches w* slowly.",
+    ),
+    (
+        "lion",
+        |_, _| true,
+        "lion's steps are +-lr on every parameter: it ends oscillating about w* by about lr.",
+    ),
+    (
+        "asgd",
+        |_, _| true,
+        "asgd decays the parameters by lambd = 1e-4 every step, which biases them by about \
+         2e-3; it averages them only after t0 = 1e6 steps.",
+    ),
+    (
+        "adadelta",
+        |_, batching| batching == Batching::Full,
+        "adadelta's self-tuned steps start at about sqrt(eps) = 1e-3 and do not shrink near \
+         the optimum: with lr 1 it gets there, then slowly drifts away (lr 0.7 settles, after \
+         about 1140 epochs).",
+    ),
+    (
+        "rprop",
+        |_, batching| batching != Batching::Full,
+        "rprop is a full-batch method: with mini-batches the gradient's sign keeps flipping, \
+         which keeps shrinking its step sizes, so it stalls.",
+    ),
+];
+
+/// `; with full batches, sgd's and asgd's default rate is 1.25/L, ...`: the rates of the
+/// tuning table that follow the smoothness (empty if none does).
+fn smoothness_rates() -> String {
+    let mut factors: Vec<(f64, Vec<String>)> = Vec::new();
+    for kind in Kind::all() {
+        if let Some(Rate::OverSmoothness(factor)) = kind.tuning().linear {
+            let name = format!("{}'s", kind.name());
+            match factors.iter_mut().find(|(f, _)| *f == factor) {
+                Some((_, names)) => names.push(name),
+                None => factors.push((factor, vec![name])),
+            }
+        }
+    }
+    let clauses: Vec<String> = factors
+        .iter()
+        .enumerate()
+        .map(|(i, (factor, names))| {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let verb = if i == 0 { " default rate is" } else { "" };
+            format!("{}{verb} {factor}/L", cli::and_list(&names))
+        })
+        .collect();
+    match clauses.is_empty() {
+        true => String::new(),
+        false => format!("; with full batches, {}", clauses.join(", ")),
+    }
+}
+
+/// Which rates the neuron uses: the seed's 1, less for the normalised and sign steps.
+fn neuron_rates() -> String {
+    let (mut less, mut untuned) = (Vec::new(), Vec::new());
+    for kind in Kind::all() {
+        if !kind.is_tuned() {
+            untuned.push(kind.name());
+        } else if Problem::Neuron.toy_setup(kind).lr() < 1.0 {
+            less.push(kind.name());
+        }
+    }
+    let mut text = match less.len() {
+        0 => "The seed's eta = 1".to_string(),
+        _ => format!(
+            "The seed's eta = 1 for all but {}, whose normalised or sign steps need less",
+            cli::and_list(&less)
+        ),
+    };
+    if !untuned.is_empty() {
+        text += &format!(
+            "; {} run at their defaults (the driver has no rates for them)",
+            cli::and_list(&untuned)
+        );
+    }
+    text + "."
 }
 
 /// `[2.9812]`, or the first few entries of a long vector.

@@ -1,4 +1,9 @@
-//! The problems the driver trains and the two training loops.
+//! The problems the driver trains, the optimizers it runs on them and the two training loops.
+//!
+//! The optimizers are the crate's registry ([`AnyOptimizer::NAMES`], each with its defaults)
+//! plus the driver's [`VARIANTS`] of them; the learning rates the driver picks per problem
+//! are the [`TUNING`] table, keyed by name. An optimizer the table does not name runs with its
+//! own defaults everywhere, so a new optimizer of the crate appears here with no change.
 //!
 //! Every gradient is analytic and written into a buffer allocated once, before the loop, as
 //! are the optimizer state, the shuffled row order and (when asked for) the recorded losses:
@@ -8,79 +13,95 @@ use std::f64::consts::PI;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use fused_optim::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, Asgd, Error, Lion, NAdam, Optimizer, RAdam, RmsProp,
-    Rprop, Sgd,
-};
+use fused_optim::{AnyOptimizer, Error, HyperParameter, Optimizer};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::data::Dataset;
 
-/// The optimizers the driver compares: the crate's twelve types, with SGD shown plain, with
-/// heavy-ball momentum and with Nesterov momentum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Sgd,
-    Momentum,
-    Nesterov,
-    Adagrad,
-    RmsProp,
-    Adam,
-    AdamW,
-    Adamax,
-    NAdam,
-    RAdam,
-    Adadelta,
-    Rprop,
-    Asgd,
-    Lion,
+/// A variant of a registered optimizer that the driver runs beside its defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Variant {
+    /// Its name in the tables and on the command line: `<registry name>_<what it sets>`.
+    pub name: &'static str,
+    /// The registry name of the optimizer it sets up.
+    pub of: &'static str,
+    /// The hyper-parameters it sets on top of the defaults, by field name (a flag is set by
+    /// any value but 0).
+    pub set: &'static [(&'static str, f64)],
 }
 
-impl Kind {
-    pub const ALL: [Kind; 14] = [
-        Kind::Sgd,
-        Kind::Momentum,
-        Kind::Nesterov,
-        Kind::Adagrad,
-        Kind::RmsProp,
-        Kind::Adam,
-        Kind::AdamW,
-        Kind::Adamax,
-        Kind::NAdam,
-        Kind::RAdam,
-        Kind::Adadelta,
-        Kind::Rprop,
-        Kind::Asgd,
-        Kind::Lion,
-    ];
+/// SGD is shown plain, with heavy-ball momentum and with Nesterov momentum.
+pub const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "sgd_momentum",
+        of: "sgd",
+        set: &[("momentum", 0.9)],
+    },
+    Variant {
+        name: "sgd_nesterov",
+        of: "sgd",
+        set: &[("momentum", 0.9), ("nesterov", 1.0)],
+    },
+];
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Sgd => "sgd",
-            Kind::Momentum => "momentum",
-            Kind::Nesterov => "nesterov",
-            Kind::Adagrad => "adagrad",
-            Kind::RmsProp => "rmsprop",
-            Kind::Adam => "adam",
-            Kind::AdamW => "adamw",
-            Kind::Adamax => "adamax",
-            Kind::NAdam => "nadam",
-            Kind::RAdam => "radam",
-            Kind::Adadelta => "adadelta",
-            Kind::Rprop => "rprop",
-            Kind::Asgd => "asgd",
-            Kind::Lion => "lion",
-        }
+/// What the driver runs: a registered optimizer with the crate's defaults (its registry name,
+/// `adam`) or one of the [`VARIANTS`] (`sgd_momentum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind(&'static str);
+
+impl Kind {
+    /// Every kind: the registry's optimizers in its order, each followed by its variants.
+    pub fn all() -> Vec<Kind> {
+        AnyOptimizer::NAMES
+            .iter()
+            .flat_map(|&name| {
+                let variants = VARIANTS.iter().filter(move |v| v.of == name);
+                std::iter::once(Kind(name)).chain(variants.map(|v| Kind(v.name)))
+            })
+            .collect()
     }
 
-    /// Whether the crate's type has a `momentum` hyper-parameter.
-    fn has_momentum(self) -> bool {
-        matches!(
-            self,
-            Kind::Sgd | Kind::Momentum | Kind::Nesterov | Kind::RmsProp
-        )
+    /// The kind called `name`, if there is one.
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::all().into_iter().find(|kind| kind.0 == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// The crate's optimizer with this kind's defaults.
+    pub fn optimizer(self) -> AnyOptimizer {
+        if let Some(optimizer) = AnyOptimizer::default_for(self.0) {
+            return optimizer;
+        }
+        let variant = VARIANTS
+            .iter()
+            .find(|v| v.name == self.0)
+            .expect("a kind is a registry name or a variant");
+        let mut optimizer =
+            AnyOptimizer::default_for(variant.of).expect("a variant of a registered optimizer");
+        for &(field, value) in variant.set {
+            assert!(
+                set_field(&mut optimizer, field, value),
+                "{}: {} has no field {field}",
+                variant.name,
+                variant.of
+            );
+        }
+        optimizer
+    }
+
+    /// The driver's learning rates for this kind (see [`tuning_of`]).
+    pub fn tuning(self) -> Tuning {
+        tuning_of(self.0)
+    }
+
+    /// Whether [`TUNING`] names this kind.
+    pub fn is_tuned(self) -> bool {
+        TUNING.iter().any(|tuning| tuning.kind == self.0)
     }
 }
 
@@ -88,133 +109,196 @@ impl FromStr for Kind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Kind, String> {
-        Kind::ALL
-            .into_iter()
-            .find(|kind| kind.name() == name)
-            .ok_or_else(|| {
-                let names = Kind::ALL.map(Kind::name).join(", ");
-                format!("unknown optimizer (expected one of {names})")
-            })
+        Kind::named(name).ok_or_else(|| {
+            let names: Vec<&str> = Kind::all().into_iter().map(Kind::name).collect();
+            format!("unknown optimizer (expected one of {})", names.join(", "))
+        })
     }
 }
 
-/// An optimizer with the hyper-parameters the driver sets; the others keep the crate's
-/// (PyTorch's) defaults.
+/// Sets the hyper-parameter `name` of `optimizer` (a real to `value`, a flag on unless
+/// `value` is 0); whether it has one.
+pub fn set_field(optimizer: &mut AnyOptimizer, name: &str, value: f64) -> bool {
+    let mut found = false;
+    optimizer.hyper_parameters(&mut |field, parameter| match parameter {
+        HyperParameter::Real(x) if field == name => (*x, found) = (value, true),
+        HyperParameter::Flag(on) if field == name => (*on, found) = (value != 0.0, true),
+        _ => {}
+    });
+    found
+}
+
+/// The real hyper-parameter `name` of `optimizer`, if it has one.
+pub fn get_field(optimizer: &AnyOptimizer, name: &str) -> Option<f64> {
+    let mut value = None;
+    let mut copy = *optimizer;
+    copy.hyper_parameters(&mut |field, parameter| {
+        if let (true, HyperParameter::Real(x)) = (field == name, parameter) {
+            value = Some(*x);
+        }
+    });
+    value
+}
+
+/// A learning rate of linear regression with full batches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rate {
+    /// This rate.
+    Fixed(f64),
+    /// This factor over the smoothness L of the loss (its largest curvature).
+    OverSmoothness(f64),
+}
+
+/// The learning rates the driver picks for one kind, per problem; `None` keeps the
+/// optimizer's default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tuning {
+    /// The kind's name (see [`Kind`]).
+    pub kind: &'static str,
+    /// Linear regression, full batches.
+    pub linear: Option<Rate>,
+    /// Whether mini-batches scale the linear rate by √(rows / samples), the square-root rule
+    /// for noisier gradients.
+    pub batch_scaled: bool,
+    /// The toy landscapes x·cos(πx) and x³.
+    pub toy: Option<f64>,
+    /// The sigmoid neuron.
+    pub neuron: Option<f64>,
+    /// What `--help` says about it, if anything.
+    pub note: Option<&'static str>,
+}
+
+impl Tuning {
+    /// A kind [`TUNING`] does not name: the optimizer's defaults everywhere.
+    pub const DEFAULTS: Tuning = Tuning {
+        kind: "",
+        linear: None,
+        batch_scaled: false,
+        toy: None,
+        neuron: None,
+        note: None,
+    };
+}
+
+use Rate::{Fixed, OverSmoothness};
+
+/// The driver's learning rates, by kind (a kind not listed runs at its defaults; `None`: the
+/// optimizer's default rate):
+///
+/// * Linear regression with full batches: plain gradient descent takes 1.25/L (it is stable
+///   below 2/L), and so does ASGD (plain SGD with a slowly decaying rate, averaging only after
+///   a million steps); with momentum 0.9 (heavy-ball or Nesterov) 0.25/L; the adaptive
+///   optimizers normalise their steps, so theirs do not depend on L: Adagrad, Adamax and
+///   Adadelta 1 (Adadelta's is a factor of its self-tuned steps: its default), Adam, AdamW,
+///   NAdam and RAdam 0.5, Lion 0.01 (its steps are ±lr, so it ends oscillating by about that
+///   much), RMSprop its default 0.01 (its steps do not shrink near the optimum, so it ends in
+///   an oscillation of about its rate), and Rprop its default initial step size 0.01 (it
+///   adapts its step sizes itself).
+/// * With mini-batches the rate is scaled by √(rows / samples), except Adagrad's (its
+///   accumulated squared gradients already shrink its steps as they multiply), RMSprop's and
+///   Lion's (already small), Adadelta's (a factor, not a step length) and Rprop's (an initial
+///   step size: it is a full-batch method and stalls with mini-batches anyway, as noisy
+///   gradient signs keep shrinking its steps).
+/// * The toy landscapes: the seed's rate 0.1 for gradient descent and most others; RMSprop
+///   and Adadelta keep their defaults (0.01, and 1, a factor of self-tuned steps that start at
+///   about √eps). On the sigmoid neuron the seed's 1, except for RMSprop (its default 0.01),
+///   Lion 0.01 and Adam, AdamW and NAdam 0.1, whose normalised or sign steps need less.
+#[rustfmt::skip]
+pub const TUNING: &[Tuning] = &[
+    //     kind            linear (full batches)       scaled toy        neuron
+    tuning("sgd",          Some(OverSmoothness(1.25)), true,  Some(0.1), Some(1.0)),
+    tuning("sgd_momentum", Some(OverSmoothness(0.25)), true,  Some(0.1), Some(1.0)),
+    tuning("sgd_nesterov", Some(OverSmoothness(0.25)), true,  Some(0.1), Some(1.0)),
+    tuning("adagrad",      Some(Fixed(1.0)),           false, Some(0.1), Some(1.0)),
+    tuning("rmsprop",      None,                       false, None,      None),
+    tuning("adam",         Some(Fixed(0.5)),           true,  Some(0.1), Some(0.1)),
+    tuning("adamw",        Some(Fixed(0.5)),           true,  Some(0.1), Some(0.1)),
+    tuning("adamax",       Some(Fixed(1.0)),           true,  Some(0.1), Some(1.0)),
+    tuning("nadam",        Some(Fixed(0.5)),           true,  Some(0.1), Some(0.1)),
+    tuning("radam",        Some(Fixed(0.5)),           true,  Some(0.1), Some(1.0)),
+    tuning("adadelta",     None,                       false, None,      None),
+    Tuning {
+        note: Some("its lr is the initial step size"),
+        ..tuning("rprop",  None,                       false, Some(0.1), Some(1.0))
+    },
+    tuning("asgd",         Some(OverSmoothness(1.25)), true,  Some(0.1), Some(1.0)),
+    tuning("lion",         Some(Fixed(0.01)),          false, Some(0.1), Some(0.01)),
+];
+
+/// The [`TUNING`] row of the kind called `name`, or [`Tuning::DEFAULTS`] if it has none.
+pub fn tuning_of(name: &str) -> Tuning {
+    TUNING
+        .iter()
+        .find(|tuning| tuning.kind == name)
+        .copied()
+        .unwrap_or(Tuning::DEFAULTS)
+}
+
+const fn tuning(
+    kind: &'static str,
+    linear: Option<Rate>,
+    batch_scaled: bool,
+    toy: Option<f64>,
+    neuron: Option<f64>,
+) -> Tuning {
+    Tuning {
+        kind,
+        linear,
+        batch_scaled,
+        toy,
+        neuron,
+        note: None,
+    }
+}
+
+/// An optimizer as the driver runs it: its kind, and the crate's optimizer with the kind's
+/// defaults, the driver's learning rate and the flags' overrides.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Setup {
     pub kind: Kind,
-    pub lr: f64,
-    /// Used by the kinds that have momentum (SGD's and RMSprop's).
-    pub momentum: f64,
-    /// L2 penalty; decoupled for AdamW and Lion; Rprop has none.
-    pub weight_decay: f64,
+    pub optimizer: AnyOptimizer,
 }
 
 impl Setup {
-    /// `kind` with learning rate `lr`, momentum 0.9 for `momentum` and `nesterov` (0 for the
-    /// others) and the crate's default weight decay (0, or 0.01 for AdamW and 1e-3 for Lion).
+    /// `kind` (its defaults: momentum 0.9 for the SGD momentum variants, the crate's weight
+    /// decay, ...) with learning rate `lr`.
     pub fn new(kind: Kind, lr: f64) -> Setup {
-        let momentum = match kind {
-            Kind::Momentum | Kind::Nesterov => 0.9,
-            _ => 0.0,
-        };
-        let weight_decay = match kind {
-            Kind::AdamW => AdamW::default().weight_decay,
-            Kind::Lion => Lion::default().weight_decay,
-            _ => 0.0,
-        };
+        Setup::defaults(kind).with("lr", lr)
+    }
+
+    /// `kind` with its defaults, learning rate included.
+    pub fn defaults(kind: Kind) -> Setup {
         Setup {
             kind,
-            lr,
-            momentum,
-            weight_decay,
+            optimizer: kind.optimizer(),
         }
     }
 
-    /// The crate's optimizer.
-    pub fn build(&self) -> Box<dyn Optimizer> {
-        let Setup {
-            kind,
-            lr,
-            momentum,
-            weight_decay,
-        } = *self;
-        match kind {
-            Kind::Sgd | Kind::Momentum | Kind::Nesterov => Box::new(Sgd {
-                lr,
-                momentum,
-                weight_decay,
-                nesterov: kind == Kind::Nesterov,
-                ..Sgd::default()
-            }),
-            Kind::Adagrad => Box::new(Adagrad {
-                lr,
-                weight_decay,
-                ..Adagrad::default()
-            }),
-            Kind::RmsProp => Box::new(RmsProp {
-                lr,
-                momentum,
-                weight_decay,
-                ..RmsProp::default()
-            }),
-            Kind::Adam => Box::new(Adam {
-                lr,
-                weight_decay,
-                ..Adam::default()
-            }),
-            Kind::AdamW => Box::new(AdamW {
-                lr,
-                weight_decay,
-                ..AdamW::default()
-            }),
-            Kind::Adamax => Box::new(Adamax {
-                lr,
-                weight_decay,
-                ..Adamax::default()
-            }),
-            Kind::NAdam => Box::new(NAdam {
-                lr,
-                weight_decay,
-                ..NAdam::default()
-            }),
-            Kind::RAdam => Box::new(RAdam {
-                lr,
-                weight_decay,
-                ..RAdam::default()
-            }),
-            Kind::Adadelta => Box::new(Adadelta {
-                lr,
-                weight_decay,
-                ..Adadelta::default()
-            }),
-            // Rprop's `lr` is its initial step size; it has no weight decay.
-            Kind::Rprop => Box::new(Rprop {
-                lr,
-                ..Rprop::default()
-            }),
-            Kind::Asgd => Box::new(Asgd {
-                lr,
-                weight_decay,
-                ..Asgd::default()
-            }),
-            Kind::Lion => Box::new(Lion {
-                lr,
-                weight_decay,
-                ..Lion::default()
-            }),
-        }
+    /// This setup with the hyper-parameter `name` set to `value`, if the optimizer has it
+    /// (Rprop has no weight decay, most have no momentum).
+    pub fn with(mut self, name: &str, value: f64) -> Setup {
+        set_field(&mut self.optimizer, name, value);
+        self
     }
 
-    /// The hyper-parameters set, for the tables: `lr 0.1 momentum 0.9`.
+    /// The real hyper-parameter `name`, if the optimizer has it.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        get_field(&self.optimizer, name)
+    }
+
+    pub fn lr(&self) -> f64 {
+        self.optimizer.lr()
+    }
+
+    /// The hyper-parameters the driver sets, for the tables: `lr 0.1 momentum 0.9`
+    /// (momentum and weight decay where the optimizer has them and they are not 0).
     pub fn describe(&self) -> String {
         // `{:?}` rather than `{}`: 1e-5 rather than 0.00001.
-        let mut text = format!("lr {:?}", self.lr);
-        if self.kind.has_momentum() && self.momentum != 0.0 {
-            text += &format!(" momentum {:?}", self.momentum);
-        }
-        if self.weight_decay != 0.0 && self.kind != Kind::Rprop {
-            text += &format!(" wd {:?}", self.weight_decay);
+        let mut text = format!("lr {:?}", self.lr());
+        for (field, label) in [("momentum", "momentum"), ("weight_decay", "wd")] {
+            if let Some(value) = self.get(field).filter(|&value| value != 0.0) {
+                text += &format!(" {label} {value:?}");
+            }
         }
         text
     }
@@ -251,20 +335,15 @@ impl Problem {
     }
 
     /// The default hyper-parameters of `kind` on a toy landscape (see [`linear_setup`] for
-    /// linear regression): the seed's rate for gradient descent, smaller ones for the
-    /// optimizers that normalise their steps.
+    /// linear regression): its [`TUNING`] rate, or its default.
     pub fn toy_setup(self, kind: Kind) -> Setup {
-        use Kind::*;
-        let lr = match (self, kind) {
-            // A factor of its self-tuned steps, which start at about √eps: PyTorch's 1.
-            (_, Adadelta) => 1.0,
-            (Problem::Neuron, RmsProp | Lion) => 0.01,
-            (Problem::Neuron, Adam | AdamW | NAdam) => 0.1,
-            (Problem::Neuron, _) => 1.0,
-            (_, RmsProp) => 0.01,
-            (_, _) => 0.1,
+        let tuning = kind.tuning();
+        let lr = match self {
+            Problem::Neuron => tuning.neuron,
+            _ => tuning.toy,
         };
-        Setup::new(kind, lr)
+        let setup = Setup::defaults(kind);
+        lr.map_or(setup, |lr| setup.with("lr", lr))
     }
 
     /// The default number of epochs (of steps, for the toy landscapes).
@@ -307,41 +386,23 @@ impl Batching {
 }
 
 /// Linear regression's default hyper-parameters for `kind`, given the smoothness `L` of the
-/// loss (its largest curvature, see `Dataset::smoothness`) and the batches.
-///
-/// With full batches: plain gradient descent takes 1.25/L (it is stable below 2/L), and so
-/// does ASGD (plain SGD with a slowly decaying rate, averaging only after a million steps);
-/// with momentum 0.9 (heavy-ball or Nesterov) 0.25/L; the adaptive optimizers normalise
-/// their steps, so theirs do not depend on L: Adagrad, Adamax and Adadelta 1 (Adadelta's is
-/// a factor of its self-tuned steps), Adam, AdamW, NAdam and RAdam 0.5, Lion 0.01 (its
-/// steps are ±lr, so it ends oscillating by about that much), RMSprop 0.01 (its steps do not
-/// shrink near the optimum, so it ends in an oscillation of about its rate), and Rprop's
-/// initial step size 0.01 (it adapts its step sizes itself).
-///
-/// With mini-batches the rate is scaled by √(rows / samples), the square-root rule for
-/// noisier gradients, except Adagrad's (its accumulated squared gradients already shrink its
-/// steps as they multiply), RMSprop's and Lion's (already small), Adadelta's (a factor, not a
-/// step length) and Rprop's (an initial step size: it is a full-batch method and stalls with
-/// mini-batches anyway, as noisy gradient signs keep shrinking its steps). Rates are rounded
-/// to two significant digits, so that the printed rate reproduces the run.
+/// loss (its largest curvature, see `Dataset::smoothness`) and the batches: its [`TUNING`]
+/// rate (or its default), scaled by √(rows / samples) with mini-batches if the table says so,
+/// and rounded to two significant digits, so that the printed rate reproduces the run.
 pub fn linear_setup(kind: Kind, smoothness: f64, batching: Batching, samples: usize) -> Setup {
-    let lr = match kind {
-        Kind::Sgd => 1.25 / smoothness,
-        Kind::Momentum | Kind::Nesterov => 0.25 / smoothness,
-        Kind::Adagrad => 1.0,
-        Kind::RmsProp => 0.01,
-        Kind::Adam | Kind::AdamW => 0.5,
-        Kind::NAdam | Kind::RAdam => 0.5,
-        Kind::Adamax | Kind::Adadelta => 1.0,
-        Kind::Rprop => 0.01,
-        Kind::Asgd => 1.25 / smoothness,
-        Kind::Lion => 0.01,
+    let tuning = kind.tuning();
+    let setup = Setup::defaults(kind);
+    let lr = match tuning.linear {
+        None => setup.lr(),
+        Some(Rate::Fixed(lr)) => lr,
+        Some(Rate::OverSmoothness(factor)) => factor / smoothness,
     };
-    let scale = match kind {
-        Kind::Adagrad | Kind::RmsProp | Kind::Adadelta | Kind::Rprop | Kind::Lion => 1.0,
-        _ => (batching.rows(samples) as f64 / samples as f64).sqrt(),
+    let scale = if tuning.batch_scaled {
+        (batching.rows(samples) as f64 / samples as f64).sqrt()
+    } else {
+        1.0
     };
-    Setup::new(kind, two_digits(lr * scale))
+    setup.with("lr", two_digits(lr * scale))
 }
 
 /// `x` rounded to two significant digits.
@@ -447,7 +508,7 @@ pub fn train_linear(
     training: &Training,
     target: f64,
 ) -> Result<Run, Error> {
-    let optimizer = setup.build();
+    let optimizer = setup.optimizer;
     let samples = data.samples();
     let rows = training.batching.rows(samples);
     let steps = training.epochs * samples.div_ceil(rows);
@@ -517,7 +578,7 @@ pub fn minimize(
     target: Option<f64>,
     record: bool,
 ) -> Result<Run, Error> {
-    let optimizer = setup.build();
+    let optimizer = setup.optimizer;
     let mut params = start.to_vec();
     let mut grad = vec![0.0_f32; params.len()];
     let mut state = vec![0.0_f32; optimizer.state_len(params.len())];

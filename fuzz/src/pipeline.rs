@@ -80,7 +80,7 @@ fn same_report(a: &StepReport, b: &StepReport) -> bool {
 pub fn run(data: &[u8]) {
     let mut s = Src::new(data);
     let opt = optimizer(&mut s);
-    let opt = &*opt;
+    let opt: &dyn Optimizer = &opt;
     let d = GradPipeline::default();
     let pipeline = GradPipeline {
         grad_scale: Fuzz::fuzz(d.grad_scale, &mut s),
@@ -89,6 +89,8 @@ pub fn run(data: &[u8]) {
     };
     let t = s.step();
     let k = opt.state_planes();
+    // The state of a group: its planes, then the per-tensor scalars (NAdam, ASGD).
+    let scalars = opt.scalar_names().len();
     let count = usize::from(s.byte() % 5);
     let mismatch = s.byte();
     let lengths: Vec<usize> = (0..count).map(|_| s.length()).collect();
@@ -97,9 +99,9 @@ pub fn run(data: &[u8]) {
         .enumerate()
         .map(|(i, &n)| {
             let (grads_len, state_len) = match mismatch {
-                224..=239 if usize::from(mismatch) % 4 == i => (n + 1, k * n),
-                240..=255 if usize::from(mismatch) % 4 == i => (n, k * n + 1),
-                _ => (n, k * n),
+                224..=239 if usize::from(mismatch) % 4 == i => (n + 1, k * n + scalars),
+                240..=255 if usize::from(mismatch) % 4 == i => (n, k * n + scalars + 1),
+                _ => (n, k * n + scalars),
             };
             Buffers {
                 params: s.values(n),

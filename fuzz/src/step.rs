@@ -14,10 +14,13 @@
 //!   bits in parameters and state (NaN-aware: any NaN equals any NaN); unavailable back-ends
 //!   are refused with `BackendUnavailable` and write nothing;
 //! * stepping in shards with `step_planes_with` (fuzz-chosen cut points, a fuzz-chosen
-//!   back-end per shard) gives the whole-slice bits, and a malformed shard call (a plane too
-//!   few or too many, a plane or the gradients too short) is refused without writing.
+//!   back-end per shard; an optimizer's scalar state read whole by every shard and advanced
+//!   once by `advance_scalars`) gives the whole-slice bits, and a malformed shard call (a plane
+//!   too few or too many, a plane, the scalars or the gradients too short) is refused without
+//!   writing.
 //!
-//! Adding an optimizer is one line in the `optimizers!` list in `src/lib.rs`.
+//! The optimizer and its hyper-parameters come from the crate's registry (see `src/lib.rs`): a
+//! new optimizer is fuzzed with no change here.
 
 use crate::*;
 use fused_optim::{Backend, Error, Optimizer};
@@ -26,23 +29,25 @@ use fused_optim::{Backend, Error, Optimizer};
 pub fn run(data: &[u8]) {
     let mut s = Src::new(data);
     let opt = optimizer(&mut s);
-    let opt = &*opt;
+    let opt: &dyn Optimizer = &opt;
 
     // Cheap queries must never panic, whatever the hyper-parameters.
     let valid = opt.validate();
     let k = opt.state_planes();
     assert_eq!(k, opt.state_names().len());
+    // The per-tensor scalar state (NAdam's mu_product, ASGD's eta and mu), after the planes.
+    let scalars = opt.scalar_names().len();
     let _ = opt.lr();
 
     let t0 = s.step();
     let steps = 1 + u64::from(s.byte() % 3);
     let n = s.length();
     let (grads_len, state_len) = match s.byte() {
-        0..=223 => (n, k * n),
-        224..=239 => (s.length(), k * n),
+        0..=223 => (n, k * n + scalars),
+        224..=239 => (s.length(), k * n + scalars),
         _ => (n, s.length()),
     };
-    assert_eq!(opt.state_len(n), k * n);
+    assert_eq!(opt.state_len(n), k * n + scalars);
     let init = s.byte() & 1 == 1;
     let mut cuts: Vec<usize> = (0..s.byte() % 5)
         .map(|_| usize::from(s.u16()) % (n + 1))
@@ -86,7 +91,10 @@ pub fn run(data: &[u8]) {
             valid.is_ok(),
             "step accepted an optimizer validate() refuses: {opt:?}"
         );
-        assert!(t > 0 && grads_len == n && state_len == k * n, "{context:?}");
+        assert!(
+            t > 0 && grads_len == n && state_len == k * n + scalars,
+            "{context:?}"
+        );
 
         // Every other back-end: the same bits, or (unavailable) refused without writing.
         for backend in every_backend() {
@@ -106,10 +114,13 @@ pub fn run(data: &[u8]) {
             }
         }
 
-        // Sharded: cut at the fuzz-chosen points, each shard on a fuzz-chosen back-end.
+        // Sharded: cut at the fuzz-chosen points, each shard on a fuzz-chosen back-end; every
+        // shard reads the whole scalar state (an extra slice after the planes), which is then
+        // advanced once.
         let (mut p_sh, mut s_sh) = (params.clone(), state.clone());
         {
-            let mut planes = planes_of(&mut s_sh, k, n);
+            let (elements, shared) = s_sh.split_at_mut(k * n);
+            let mut planes = planes_of(elements, k, n);
             let bounds: Vec<usize> = core::iter::once(0)
                 .chain(cuts.iter().copied())
                 .chain(core::iter::once(n))
@@ -119,6 +130,9 @@ pub fn run(data: &[u8]) {
                 let backend = available[usize::from(shard_backends[j]) % available.len()];
                 let mut shard: Vec<&mut [f32]> =
                     planes.iter_mut().map(|plane| &mut plane[lo..hi]).collect();
+                if scalars > 0 {
+                    shard.push(&mut *shared);
+                }
                 malformed_shard_call(
                     opt,
                     backend,
@@ -136,6 +150,8 @@ pub fn run(data: &[u8]) {
                     "shard {lo}..{hi} on {backend:?}; {context:?}"
                 );
             }
+            let result = opt.advance_scalars(t, shared);
+            assert_eq!(result, Ok(()), "advance_scalars; {context:?}");
         }
         assert_same("params (sharded)", &(&cuts, context), &p_ref, &p_sh);
         assert_same("state (sharded)", &(&cuts, context), &s_ref, &s_sh);
@@ -172,13 +188,18 @@ fn check_refused_everywhere(
         assert_untouched("state", &(backend, opt, e), state, &st);
     }
 
-    let (k, n) = (opt.state_planes(), params.len());
+    let (k, n, scalars) = (opt.state_planes(), params.len(), opt.scalar_names().len());
     let mut p = params.to_vec();
-    let mut st: Vec<f32> = state.iter().copied().cycle().take(k * n).collect();
-    st.resize(k * n, 0.0);
+    let len = k * n + scalars;
+    let mut st: Vec<f32> = state.iter().copied().cycle().take(len).collect();
+    st.resize(len, 0.0);
     let before = st.clone();
     let result = {
-        let mut planes = planes_of(&mut st, k, n);
+        let (elements, shared) = st.split_at_mut(k * n);
+        let mut planes = planes_of(elements, k, n);
+        if scalars > 0 {
+            planes.push(shared);
+        }
         opt.step_planes_with(Backend::Scalar, t, &mut p, grads, &mut planes)
     };
     if matches!(error, Error::LengthMismatch { what: "state", .. }) {
@@ -222,12 +243,13 @@ fn malformed_shard_call(
             more.push(&mut extra);
             opt.step_planes_with(backend, t, params, grads, &mut more)
         }
-        // A plane one element short.
+        // The last slice (a plane, or the scalar state) one element short.
         0xf2 if len > 0 && !planes.is_empty() => {
             let mut short: Vec<&mut [f32]> = planes.iter_mut().map(|plane| &mut **plane).collect();
             let last = short.len() - 1;
             let plane = core::mem::take(&mut short[last]);
-            short[last] = &mut plane[..len - 1];
+            let end = plane.len() - 1;
+            short[last] = &mut plane[..end];
             opt.step_planes_with(backend, t, params, grads, &mut short)
         }
         // The gradients one element short.

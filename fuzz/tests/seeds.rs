@@ -44,3 +44,30 @@ fn step() {
 fn pipeline() {
     replay("pipeline", fused_optim_fuzz::pipeline::run);
 }
+
+/// A seed named after an optimizer (`seed-adam-...`, `seed-err-lion-...`: any dash-separated
+/// word that is a registry name) picks that optimizer with its first byte, so the registry's
+/// order, which the first byte indexes, cannot change under the corpus unnoticed.
+#[test]
+fn seeds_named_after_an_optimizer_pick_it() {
+    let mut checked = 0;
+    for target in ["step", "pipeline"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus")
+            .join(target);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let named: Vec<&str> = name
+                .split('-')
+                .filter(|word| fused_optim::AnyOptimizer::NAMES.contains(word))
+                .collect();
+            let [expected] = named[..] else { continue };
+            let data = std::fs::read(&path).unwrap();
+            let picked = fused_optim_fuzz::optimizer(&mut fused_optim_fuzz::Src::new(&data));
+            assert_eq!(picked.name(), expected, "{target}/{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no seed is named after an optimizer");
+}

@@ -10,7 +10,8 @@
 //! | x86 with `+fma` (or `+avx512f`, which implies it) | `vfmadd` (through `wide`) | `vfmadd` |
 //! | aarch64 (NEON) | `fmla` (through `wide`) | `fmla` |
 //! | other x86 builds (SSE2 only: the default) | [`fma_f32`] (software, below) | `fma_f32x8` (software, below) |
-//! | wasm32, Cortex-M, others | [`fma_f32`] | `fma_f32x8` on `simd128` |
+//! | Cortex-M4F/M7/M33 (`thumbv7em`/`thumbv8m.main` `eabihf`) | `vfma.f32` (`asm!`, `arm.rs`) | (no SIMD: the scalar lane) |
+//! | wasm32, others | [`fma_f32`] | `fma_f32x8` on `simd128` |
 //!
 //! Measured cost of the software forms (x86_64, SSE2 build, one thread, ns per fused
 //! operation over 1024-element arrays): `fma_f32x8` 0.43 (random data; 1.14 on data whose
@@ -171,7 +172,10 @@ without_hardware_fma! {
     /// wrongly (compiler-builtins issue 1262), and on x86 it is an indirect call.
     #[inline(always)]
     pub(crate) fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-        fma_f32(a, b, c)
+        #[cfg(fused_optim_vfma)]
+        return super::arm::vfma(a, b, c);
+        #[cfg(not(fused_optim_vfma))]
+        return fma_f32(a, b, c);
     }
 
     /// `a · b + c` lane by lane, one rounding, in software (the vector is `f32x8`: without
@@ -269,7 +273,8 @@ use software::fma_f32x8;
             any(target_arch = "x86", target_arch = "x86_64"),
             target_feature = "fma"
         ),
-        all(target_arch = "aarch64", target_feature = "neon")
+        all(target_arch = "aarch64", target_feature = "neon"),
+        fused_optim_vfma
     ),
     allow(dead_code)
 )]

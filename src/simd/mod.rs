@@ -23,6 +23,8 @@
 //! comparisons, not from the instructions, whose NaN and signed-zero rules differ between ISAs. No fused multiply-add and no approximate reciprocal is used.
 //! Only the payload of a NaN may differ between paths; NaN-ness never does.
 
+#[cfg(fused_optim_vfma)]
+mod arm;
 mod fma;
 mod portable;
 mod scalar;

@@ -1,11 +1,9 @@
-//! The harness of the hand-computed cases (`tests/hand_computed.rs` and
-//! `tests/hand_computed_more.rs`): three elements with different gradients, tiled to a slice
-//! of [`N`] = 19 elements so that the SIMD body (16 elements at any vector width up to 16
-//! lanes) and the scalar tail (3 elements) are both exercised, run on every back-end this
-//! machine has, and checked after every step, bit for bit or (where exactness is impossible)
-//! to a relative tolerance of [`REL_TOL`].
-//!
-//! Included with `#[path]` by the two test files, which also declare `mod common`.
+//! The harness of the hand-computed cases (the `hand_computed` module of each optimizer's
+//! tests): three elements with different gradients, tiled to a slice of [`N`] = 19 elements
+//! so that the SIMD body (16 elements at any vector width up to 16 lanes) and the scalar tail
+//! (3 elements) are both exercised, run on every back-end this machine has, and checked after
+//! every step, bit for bit or (where exactness is impossible) to a relative tolerance of
+//! [`REL_TOL`].
 #![allow(dead_code)]
 
 use std::fmt::Debug;
@@ -22,6 +20,15 @@ pub const REL_TOL: f64 = 1e-6;
 
 /// The parameters every case starts from (unless it says otherwise).
 pub const P0: [f32; 3] = [1.0, -2.0, 0.5];
+
+/// The gradients of the cases checked to [`REL_TOL`] (PyTorch's defaults).
+pub const CLOSE_G1: [f32; 3] = [2.0, -1.0, 4.0];
+pub const CLOSE_G2: [f32; 3] = [1.0, 4.0, -0.5];
+
+/// `xs` negated (the gradients of the `maximize` cases).
+pub fn neg(xs: [f32; 3]) -> [f32; 3] {
+    xs.map(|x| -x)
+}
 
 /// `xs` repeated to [`N`] elements.
 pub fn tile<T: Copy>(xs: [T; 3]) -> Vec<T> {
@@ -115,4 +122,36 @@ pub fn check_close<O: Optimizer + Debug>(
     steps: &[Step<'_, f64>],
 ) {
     check_steps(opt, names, p0, |_| {}, steps);
+}
+
+/// [`check_steps`] from a fresh `init_state`, or with every state value first set to
+/// `prefill` (to show that a step ignores it), expecting the values bit for bit.
+pub fn check<O: Optimizer + Debug>(
+    opt: &O,
+    names: &[&str],
+    p0: [f32; 3],
+    prefill: Option<f32>,
+    steps: &[Step<'_, f32>],
+) {
+    let prepare = |state: &mut Vec<f32>| {
+        if let Some(x) = prefill {
+            state.fill(x);
+        }
+    };
+    check_steps(opt, names, p0, prepare, steps);
+}
+
+/// [`check_steps`] from the state `state0` (one row per plane, as a checkpoint would hold
+/// it), expecting the values bit for bit.
+pub fn check_from<O: Optimizer + Debug>(
+    opt: &O,
+    names: &[&str],
+    p0: [f32; 3],
+    state0: &[[f32; 3]],
+    steps: &[Step<'_, f32>],
+) {
+    let prepare = |state: &mut Vec<f32>| {
+        *state = state0.iter().flat_map(|row| tile(*row)).collect();
+    };
+    check_steps(opt, names, p0, prepare, steps);
 }

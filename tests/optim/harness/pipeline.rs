@@ -1,11 +1,11 @@
 //! The fused gradient pipeline against the passes it replaces: unscale, check, clip, step.
 
-mod common;
-
-use common::*;
 use fused_optim::pipeline::{GradPipeline, GradStats, Group};
 use fused_optim::{Adam, Backend, Error, Optimizer};
 use proptest::prelude::*;
+
+use crate::common::*;
+use crate::registry::{any_optimizer, every_variant};
 
 /// The documented reduction, written out naively: element i into accumulator i mod 16, in
 /// order, then a pairwise combine.
@@ -143,7 +143,7 @@ fn stats_follow_the_documented_order_and_are_accurate() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     /// The pipeline step gives exactly the bits of unscale, clip and step done in three
     /// passes, on every back-end, for every optimizer and any groups.
@@ -157,7 +157,7 @@ proptest! {
         seed in 0u64..1000,
         t in 1u64..4,
     ) {
-        let opt = opt.get();
+        let opt = opt.as_dyn();
         let pipeline = GradPipeline { grad_scale, max_norm, skip_non_finite };
         let start = Buffers::new(opt, &lens, seed, grad_scale as f32);
         let mut expected = start.clone();
@@ -172,7 +172,7 @@ proptest! {
     }
 
     /// Any Inf or NaN among the unscaled gradients of any group: with skipping, nothing is
-    /// written anywhere and the step is reported as skipped.
+    /// written anywhere and the step is reported as skipped, on every back-end.
     #[test]
     fn non_finite_gradients_skip_the_whole_step(
         opt in any_optimizer(),
@@ -181,17 +181,19 @@ proptest! {
         which in any::<prop::sample::Index>(),
         max_norm in proptest::option::of(1e-3f64..10.0),
     ) {
-        let opt = opt.get();
+        let opt = opt.as_dyn();
         let mut buffers = Buffers::new(opt, &lens, 3, 1.0);
         let group = which.index(lens.len());
         let at = which.index(lens[group]);
         buffers.grads[group][at] = bad;
         let before = buffers.clone();
         let pipeline = GradPipeline { max_norm, skip_non_finite: true, ..GradPipeline::default() };
-        let report = pipeline.step(opt, 1, &mut buffers.groups()).unwrap();
-        prop_assert!(!report.stepped);
-        prop_assert!(report.grad_norm.is_some_and(|n| !n.is_finite()));
-        prop_assert!(buffers.identical(&before));
+        for backend in backends() {
+            let report = pipeline.step_with(backend, opt, 1, &mut buffers.groups()).unwrap();
+            prop_assert!(!report.stepped);
+            prop_assert!(report.grad_norm.is_some_and(|n| !n.is_finite()));
+            prop_assert!(buffers.identical(&before));
+        }
     }
 }
 
@@ -199,7 +201,7 @@ proptest! {
 #[test]
 fn multi_group_step_equals_separate_steps() {
     for any in every_variant() {
-        let opt = any.get();
+        let opt = any.as_dyn();
         let lens = [0, 1, 17, 64, 333];
         let mut together = Buffers::new(opt, &lens, 9, 1.0);
         let mut separate = together.clone();

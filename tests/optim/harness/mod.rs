@@ -1,0 +1,7 @@
+//! The checks every registered optimizer goes through, on every back-end this machine has.
+
+mod bit_identity;
+pub mod errors;
+mod no_alloc;
+pub mod non_finite;
+mod pipeline;

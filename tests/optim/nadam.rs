@@ -1,0 +1,470 @@
+//! NAdam (`torch.optim.NAdam`): what the harnesses need to know of it (random hyper-parameters,
+//! kernel variants, refusals, non-finite outcomes), its hand-computed steps, its golden replay and
+//! its `f64` reference.
+
+use fused_optim::NAdam;
+use proptest::prelude::*;
+
+use crate::common::golden::{self, Golden, Hp};
+use crate::common::reference::{
+    Outcome, Val, beta, check_optimizer, eps, grad_of, log_uniform, lr, off_or, per_element,
+    weight_decay,
+};
+use crate::common::{beta1, maybe};
+use crate::harness::errors::Refusal::Invalid;
+use crate::harness::errors::{BAD_NON_NEGATIVE, BAD_UNIT, Refusal};
+use crate::harness::non_finite::{NonFinite, Param};
+
+/// The first step of the harnesses' trajectories.
+pub const FIRST_STEP: u64 = 1;
+
+/// Random hyper-parameters covering every option.
+pub fn strategy() -> impl Strategy<Value = NAdam> {
+    (
+        0.0..1.0f64,
+        (beta1(), prop_oneof![Just(0.999), 0.0..1.0]),
+        prop_oneof![Just(1e-8), 0.0..1e-3],
+        maybe(0.0..0.1),
+        prop_oneof![Just(4e-3), 0.0..2.0],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize)| {
+                NAdam {
+                    lr,
+                    betas,
+                    eps,
+                    weight_decay,
+                    momentum_decay,
+                    decoupled_weight_decay,
+                    maximize,
+                }
+            },
+        )
+}
+
+/// One configuration per kernel: both lerp formulas of the first moment, L2 and decoupled
+/// weight decay, and maximize.
+pub fn variants() -> Vec<NAdam> {
+    let mut all = Vec::new();
+    for maximize in [false, true] {
+        for weight_decay in [0.0, 0.01] {
+            for beta1 in [0.9, 0.3] {
+                for decoupled_weight_decay in [false, true] {
+                    all.push(NAdam {
+                        lr: 0.01,
+                        betas: (beta1, 0.999),
+                        weight_decay,
+                        decoupled_weight_decay,
+                        maximize,
+                        ..NAdam::default()
+                    });
+                }
+            }
+        }
+    }
+    all
+}
+
+/// Hyper-parameters that must be refused, one wrong at a time.
+pub fn refused() -> Vec<(NAdam, Refusal)> {
+    let o = NAdam::default();
+    let mut all = Vec::new();
+    for bad in BAD_NON_NEGATIVE {
+        all.push((NAdam { lr: bad, ..o }, Invalid("lr")));
+        all.push((NAdam { eps: bad, ..o }, Invalid("eps")));
+        all.push((
+            NAdam {
+                weight_decay: bad,
+                ..o
+            },
+            Invalid("weight_decay"),
+        ));
+        all.push((
+            NAdam {
+                momentum_decay: bad,
+                ..o
+            },
+            Invalid("momentum_decay"),
+        ));
+    }
+    for bad in BAD_UNIT {
+        for (betas, name) in [((bad, 0.999), "betas.0"), ((0.9, bad), "betas.1")] {
+            all.push((NAdam { betas, ..o }, Invalid(name)));
+        }
+    }
+    all
+}
+
+/// A NaN or infinite gradient makes the parameter and the moments NaN or infinite.
+pub fn non_finite(opt: &NAdam, _bad: f32, _t: u64) -> NonFinite {
+    NonFinite::poisoned(Param::Nan, opt)
+}
+
+/// The first steps of every option, computed by hand (see [`crate::common::hand`]).
+mod hand_computed {
+    #![allow(
+        clippy::excessive_precision,
+        reason = "exact dyadic values, written out in full rather than as the shortest f32 decimal"
+    )]
+
+    use super::*;
+    use crate::common::hand::*;
+
+    // ---------------------------------------------------------------------------------------
+    // NAdam with momentum_decay = 0: μₜ = β1·(1 − ½·0.96⁰) = β1/2 =: a for every t, so
+    // Πₜ = aᵗ, and the coefficients are c1 = −lr·(1 − a)/(1 − aᵗ), c2 = −lr·a/(1 − aᵗ⁺¹).
+    // betas (β1, 3/4), eps = 1/4. 1 − β2ᵗ = 1/4, 7/16; v = 3/4·v + ((1/4)·g)·g.
+    // Gradients with |g2| = |g1|: v1 = g1²/4 and v2 = 7/16·g1², so √(v/(1 − β2ᵗ)) = |g1| at both
+    // steps, and d = |g1| + 1/4 = [4, 2, 1] with g1 = [3.75, −1.75, 0.75],
+    // g2 = [−3.75, −1.75, 0.75].
+    // v1 = [3.515625, 0.765625, 0.140625], v2 = [6.15234375, 1.33984375, 0.24609375].
+    // p ← p + c1·g/d, then p ← p + c2·m/d.
+    //
+    // β1 = 3/4 (lerp weight 1/4, the `m + w·(g − m)` form): a = 3/8, Π = 3/8, 9/64.
+    // lr = 5335/8192 (5335 = 5·11·97, so that 1 − a² = 55/64 and 1 − a³ = 485/512 divide it):
+    // t=1: c1 = −lr = −5335/8192, c2 = −lr·(3/8)/(55/64) = −291/1024
+    //      m = g1/4 = [0.9375, −0.4375, 0.1875]
+    //      p = P0 + c1·g1/d + c2·m/d
+    //        = [0.32285308837890625, −1.3679962158203125, −0.041717529296875]
+    // t=2: c1 = −lr·(5/8)/(55/64) = −485/1024, c2 = −lr·(3/8)/(485/512) = −33/128
+    //      m = m + (g2 − m)/4 = [−0.234375, −0.765625, 0.328125]
+    //      p = [0.7819900512695312, −0.8548736572265625, −0.481536865234375]
+    // ---------------------------------------------------------------------------------------
+
+    const NADAM_G1: [f32; 3] = [3.75, -1.75, 0.75];
+    const NADAM_G2: [f32; 3] = [-3.75, -1.75, 0.75];
+    const NADAM_V: [[f32; 3]; 2] = [
+        [3.515625, 0.765625, 0.140625],
+        [6.15234375, 1.33984375, 0.24609375],
+    ];
+    const NADAM_NAMES: [&str; 2] = ["exp_avg", "exp_avg_sq"];
+
+    fn nadam(f: impl FnOnce(&mut NAdam)) -> NAdam {
+        let mut o = NAdam {
+            lr: 5335.0 / 8192.0,
+            betas: (0.75, 0.75),
+            eps: 0.25,
+            momentum_decay: 0.0,
+            ..NAdam::default()
+        };
+        f(&mut o);
+        o
+    }
+
+    fn nadam_plain_steps(g1: [f32; 3], g2: [f32; 3]) -> [Step<'static, f32>; 2] {
+        [
+            Step {
+                grad: g1,
+                params: [0.32285308837890625, -1.3679962158203125, -0.041717529296875],
+                state: &[[0.9375, -0.4375, 0.1875], NADAM_V[0]],
+            },
+            Step {
+                grad: g2,
+                params: [0.7819900512695312, -0.8548736572265625, -0.481536865234375],
+                state: &[[-0.234375, -0.765625, 0.328125], NADAM_V[1]],
+            },
+        ]
+    }
+
+    #[test]
+    fn plain() {
+        let opt = nadam(|_| {});
+        check(
+            &opt,
+            &NADAM_NAMES,
+            P0,
+            None,
+            &nadam_plain_steps(NADAM_G1, NADAM_G2),
+        );
+        // PyTorch's state["mu_product"]: 3/8, then 9/64.
+        assert_eq!(
+            [opt.mu_product(0), opt.mu_product(1), opt.mu_product(2)],
+            [1.0, 0.375, 0.140625]
+        );
+    }
+
+    #[test]
+    fn weight_decay() {
+        // weight_decay 1/2 (L2): raw gradients chosen so that g + p/2 is the plain case's
+        // gradient (p1 as in the plain case):
+        // t=1: [3.25, −0.75, 0.5] + P0/2 = g1
+        // t=2: [−3.911426544189453, −1.0660018920898438, 0.7708587646484375] + p1/2 = g2
+        check(
+            &nadam(|o| o.weight_decay = 0.5),
+            &NADAM_NAMES,
+            P0,
+            None,
+            &nadam_plain_steps(
+                [3.25, -0.75, 0.5],
+                [-3.911426544189453, -1.0660018920898438, 0.7708587646484375],
+            ),
+        );
+    }
+
+    #[test]
+    fn maximize() {
+        check(
+            &nadam(|o| o.maximize = true),
+            &NADAM_NAMES,
+            P0,
+            None,
+            &nadam_plain_steps(neg(NADAM_G1), neg(NADAM_G2)),
+        );
+    }
+
+    // β1 = 1/2 (lerp weight 1/2, the `g − (g − m)·(1 − w)` form): a = 1/4, Π = 1/4, 1/16.
+    // lr = 945/1024 (945 = 15·63: 1 − a² = 15/16, 1 − a³ = 63/64):
+    // t=1: c1 = −945/1024, c2 = −lr·(1/4)/(15/16) = −63/256, m = g1/2 = [1.875, −0.875, 0.375]
+    // t=2: c1 = −lr·(3/4)/(15/16) = −189/256, c2 = −lr·(1/4)/(63/64) = −15/64
+    //      m = g2 − (g2 − m)/2 = [−0.9375, −1.3125, 0.5625]
+    const NADAM_HIGH_M: [[f32; 3]; 2] = [[1.875, -0.875, 0.375], [-0.9375, -1.3125, 0.5625]];
+
+    #[test]
+    fn lerp_high() {
+        // p1 = P0 + c1·g1/d + c2·m/d = [0.01947021484375, −1.0848388671875, −0.284423828125]
+        // p2 = [0.76654052734375, −0.2850341796875, −0.969970703125]
+        let opt = nadam(|o| {
+            o.lr = 945.0 / 1024.0;
+            o.betas.0 = 0.5;
+        });
+        check(
+            &opt,
+            &NADAM_NAMES,
+            P0,
+            None,
+            &[
+                Step {
+                    grad: NADAM_G1,
+                    params: [0.01947021484375, -1.0848388671875, -0.284423828125],
+                    state: &[NADAM_HIGH_M[0], NADAM_V[0]],
+                },
+                Step {
+                    grad: NADAM_G2,
+                    params: [0.76654052734375, -0.2850341796875, -0.969970703125],
+                    state: &[NADAM_HIGH_M[1], NADAM_V[1]],
+                },
+            ],
+        );
+        assert_eq!([opt.mu_product(1), opt.mu_product(2)], [0.25, 0.0625]);
+    }
+
+    #[test]
+    fn decoupled_weight_decay() {
+        // The lerp-high case with decoupled weight decay 256/945: not dyadic, but
+        // 1 − lr·weight_decay = 1 − 1/4 rounds to exactly 3/4. p ← 3/4·p first; the rest as
+        // lerp-high.
+        // t=1: p = [0.75, −1.5, 0.375] + c1·g1/d + c2·m/d = [−0.23052978515625, −0.5848388671875,
+        //      −0.409423828125]
+        // t=2: p = 3/4·p + ... = [0.5741729736328125, 0.361175537109375, −0.99261474609375]
+        let opt = nadam(|o| {
+            o.lr = 945.0 / 1024.0;
+            o.betas.0 = 0.5;
+            o.weight_decay = 256.0 / 945.0;
+            o.decoupled_weight_decay = true;
+        });
+        check(
+            &opt,
+            &NADAM_NAMES,
+            P0,
+            None,
+            &[
+                Step {
+                    grad: NADAM_G1,
+                    params: [-0.23052978515625, -0.5848388671875, -0.409423828125],
+                    state: &[NADAM_HIGH_M[0], NADAM_V[0]],
+                },
+                Step {
+                    grad: NADAM_G2,
+                    params: [0.5741729736328125, 0.361175537109375, -0.99261474609375],
+                    state: &[NADAM_HIGH_M[1], NADAM_V[1]],
+                },
+            ],
+        );
+    }
+
+    #[test]
+    fn pytorch_defaults() {
+        // lr 2e-3, betas (0.9, 0.999), eps 1e-8, momentum_decay 4e-3: μₜ = 0.9·(1 − ½·0.96^(t/250))
+        // is not dyadic; checked to 1e-6 (relative) against the equations in f64.
+        // t=1: m = 0.1·g1, v = 0.001·g1², d = √(v/0.001) + 1e-8 = |g1| + 1e-8
+        //      p = p0 − 2e-3·(1 − μ1)/(1 − μ1)·g1/d − 2e-3·μ2/(1 − μ1·μ2)·m/d
+        // t=2: m = 0.9·m + 0.1·g2, v = 0.999·v + 0.001·g2², d = √(v/(1 − 0.999²)) + 1e-8
+        //      p = p − 2e-3·(1 − μ2)/(1 − μ1·μ2)·g2/d − 2e-3·μ3/(1 − μ1·μ2·μ3)·m/d
+        let mu = |t: f64| 0.9 * (1.0 - 0.5 * 0.96f64.powf(t * 4e-3));
+        let (mu1, mu2, mu3) = (mu(1.0), mu(2.0), mu(3.0));
+        let lr = 2e-3;
+        let p0 = P0.map(f64::from);
+        let g1 = CLOSE_G1.map(f64::from);
+        let g2 = CLOSE_G2.map(f64::from);
+        let m1 = g1.map(|g| 0.1 * g);
+        let v1 = g1.map(|g| 0.001 * g * g);
+        let p1: [f64; 3] = std::array::from_fn(|i| {
+            let d = (v1[i] / 0.001).sqrt() + 1e-8;
+            p0[i]
+                - lr * (1.0 - mu1) / (1.0 - mu1) * g1[i] / d
+                - lr * mu2 / (1.0 - mu1 * mu2) * m1[i] / d
+        });
+        let m2: [f64; 3] = std::array::from_fn(|i| 0.9 * m1[i] + 0.1 * g2[i]);
+        let v2: [f64; 3] = std::array::from_fn(|i| 0.999 * v1[i] + 0.001 * g2[i] * g2[i]);
+        let p2: [f64; 3] = std::array::from_fn(|i| {
+            let d = (v2[i] / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-8;
+            p1[i]
+                - lr * (1.0 - mu2) / (1.0 - mu1 * mu2) * g2[i] / d
+                - lr * mu3 / (1.0 - mu1 * mu2 * mu3) * m2[i] / d
+        });
+        check_close(
+            &NAdam::default(),
+            &NADAM_NAMES,
+            P0,
+            &[
+                Step {
+                    grad: CLOSE_G1,
+                    params: p1,
+                    state: &[m1, v1],
+                },
+                Step {
+                    grad: CLOSE_G2,
+                    params: p2,
+                    state: &[m2, v2],
+                },
+            ],
+        );
+        assert_eq!(NAdam::default().mu_product(1), mu1 as f32);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Golden trajectories: tests/golden/nadam.txt
+// ---------------------------------------------------------------------------------------
+
+impl Golden for NAdam {
+    const TORCH: &'static str = "NAdam";
+
+    fn from_hp(hp: &mut Hp) -> Self {
+        NAdam {
+            lr: hp.float("lr"),
+            betas: hp.pair("betas"),
+            eps: hp.float("eps"),
+            weight_decay: hp.float("weight_decay"),
+            momentum_decay: hp.float("momentum_decay"),
+            decoupled_weight_decay: hp.flag("decoupled_weight_decay"),
+            maximize: hp.flag("maximize"),
+        }
+    }
+
+    fn l2(&self) -> f64 {
+        if self.decoupled_weight_decay {
+            0.0
+        } else {
+            self.weight_decay
+        }
+    }
+
+    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
+        match plane {
+            "exp_avg" => gradient,
+            "exp_avg_sq" => (1.0 - self.betas.1) * gradient * gradient,
+            _ => unreachable!("{plane}"),
+        }
+    }
+
+    fn scalar(&self, name: &str, t: u64) -> f32 {
+        match name {
+            "mu_product" => self.mu_product(t),
+            _ => unreachable!("{name}"),
+        }
+    }
+}
+
+#[test]
+fn golden() {
+    let fixture = golden::check::<NAdam>("nadam.txt");
+    golden::assert_coverage(&fixture, &[]);
+    golden::assert_both_lerp_forms(&fixture);
+    assert!(fixture.cases.iter().all(|c| c.scalars == ["mu_product"]));
+}
+
+// ---------------------------------------------------------------------------------------
+// The f64 reference
+// ---------------------------------------------------------------------------------------
+
+/// Random hyper-parameters for the reference: every option, in ranges where the bound is
+/// finite.
+fn reference_strategy() -> impl Strategy<Value = NAdam> {
+    (
+        lr(),
+        beta(),
+        beta(),
+        eps(),
+        weight_decay(),
+        off_or(log_uniform(-4.0, 2.0)),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize)| NAdam {
+                lr,
+                betas: (beta1, beta2),
+                eps,
+                weight_decay,
+                momentum_decay,
+                decoupled_weight_decay: decoupled,
+                maximize,
+            },
+        )
+}
+
+/// `torch.optim.NAdam`.
+pub fn reference(o: &NAdam, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
+    let (beta1, beta2) = o.betas;
+    let mu_of = |step: f64| beta1 * (1.0 - 0.5 * 0.96f64.powf(step * o.momentum_decay));
+    per_element(params.len(), |i| {
+        let weight_decay = Val::rounded(o.weight_decay);
+        let decay = Val::rounded(1.0 - o.lr * o.weight_decay);
+        let eps = Val::rounded(o.eps);
+        let one_minus_beta1 = Val::rounded(1.0 - beta1);
+        let beta2_ = Val::rounded(beta2);
+        let one_minus_beta2 = Val::rounded(1.0 - beta2);
+        let mut p = Val::input(params[i]);
+        let zero = Val::input(0.0);
+        let (mut exp_avg, mut exp_avg_sq) = (zero, zero);
+        // `state["mu_product"]`: an `f32` tensor multiplied by `f32(μₜ)` each step, so on the
+        // tape as the exact product with one rounding per factor and per product.
+        let mut mu_product = Val::exact(1.0);
+        for (step, grad) in (1..).zip(grads) {
+            let mut g = grad_of(grad[i], o.maximize);
+            if o.weight_decay != 0.0 {
+                if o.decoupled_weight_decay {
+                    p = p * decay;
+                } else {
+                    g = g + weight_decay * p;
+                }
+            }
+            let t = f64::from(step);
+            let (mu, mu_next) = (mu_of(t), mu_of(t + 1.0));
+            mu_product = mu_product * Val::rounded(mu);
+            exp_avg = exp_avg + one_minus_beta1 * (g - exp_avg);
+            exp_avg_sq = exp_avg_sq * beta2_ + one_minus_beta2 * g * g;
+            let bias_correction2 = Val::rounded(1.0 - beta2.powi(step));
+            let denom = (exp_avg_sq / bias_correction2).sqrt() + eps;
+            // The two `addcdiv` values, in `f64` from `mu_product.item()`, rounded once.
+            let pi = mu_product.x;
+            let grad_coef = -o.lr * (1.0 - mu) / (1.0 - pi);
+            let grad_coef = Val::rounded_of(grad_coef, mu_product, grad_coef / (1.0 - pi));
+            let next = 1.0 - pi * mu_next;
+            let exp_avg_coef = -o.lr * mu_next / next;
+            let exp_avg_coef =
+                Val::rounded_of(exp_avg_coef, mu_product, exp_avg_coef * mu_next / next);
+            p = p + (grad_coef * g) / denom;
+            p = p + (exp_avg_coef * exp_avg) / denom;
+        }
+        vec![p, exp_avg, exp_avg_sq]
+    })
+}
+
+#[test]
+fn matches_reference() {
+    check_optimizer("NAdam", reference_strategy(), reference);
+}
