@@ -94,9 +94,8 @@ mod simd;
 struct ReadmeDoctests;
 
 pub use error::Error;
-pub use optim::{
-    Adadelta, Adagrad, Adam, AdamW, Adamax, AnyOptimizer, Asgd, Lion, NAdam, RAdam, RmsProp, Rprop,
-    Sgd,
-};
+// Every optimizer of the registry, and `AnyOptimizer`, at the crate root (a new optimizer
+// needs no line here).
+pub use optim::*;
 pub use optimizer::{HyperParameter, Optimizer};
 pub use simd::Backend;
