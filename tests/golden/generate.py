@@ -70,6 +70,7 @@ Floats are the `%08x` bit patterns of the f32 values, so they round-trip exactly
 """
 
 import importlib
+import math
 import os
 import random
 import struct
@@ -414,6 +415,298 @@ OPTIMIZERS.update(
     }
 )
 
+# The appended cases (see the docstring): per optimizer, (label, hyper-parameters, shapes,
+# schedule). A shape is (n, steps, gradients, param_scale); gradients are a scale or "mixed"
+# (as in LONG/WIDE), "cancel" (g = -wd * p * (1 + delta), from the current parameters, so that
+# the L2 term cancels; its sign flipped under maximize) or "alternate" (mixed magnitudes, the
+# sign flipping every step). A schedule is (name, factory): factory(optimizer) returns the
+# object whose step() runs after every optimizer step.
+L3 = (3, 300, "mixed", 1.0)
+L17 = (17, 200, "mixed", 1.0)
+C3 = (3, 300, "cancel", 30.0)
+C17 = (17, 200, "cancel", 100.0)
+
+
+class SetAt:
+    """Sets param_group values before given steps: changes = {t: {key: value}}."""
+
+    def __init__(self, opt, changes):
+        self.opt, self.changes, self.t = opt, changes, 1
+
+    def step(self):
+        self.t += 1
+        for key, value in self.changes.get(self.t, {}).items():
+            for group in self.opt.param_groups:
+                group[key] = value
+
+
+class Chain:
+    def __init__(self, *schedulers):
+        self.schedulers = schedulers
+
+    def step(self):
+        for s in self.schedulers:
+            s.step()
+
+
+LR = torch.optim.lr_scheduler
+STEP_LR = ("StepLR(step_size=20,gamma=0.5)", lambda o: LR.StepLR(o, 20, 0.5))
+COSINE_50 = ("CosineAnnealingLR(T_max=50)", lambda o: LR.CosineAnnealingLR(o, 50))
+COSINE_37 = (
+    "CosineAnnealingLR(T_max=37,eta_min=1e-3)",
+    lambda o: LR.CosineAnnealingLR(o, 37, 1e-3),
+)
+EXP_98 = ("ExponentialLR(gamma=0.98)", lambda o: LR.ExponentialLR(o, 0.98))
+ONE_CYCLE = (
+    "OneCycleLR(max_lr=0.01,total_steps=200,cycle_momentum=False)",
+    lambda o: LR.OneCycleLR(o, max_lr=0.01, total_steps=200, cycle_momentum=False),
+)
+WARMUP_COSINE = (
+    "SequentialLR(LinearLR(0.1,total_iters=20),CosineAnnealingLR(T_max=180),milestones=[20])",
+    lambda o: LR.SequentialLR(
+        o,
+        [LR.LinearLR(o, 0.1, 1.0, 20), LR.CosineAnnealingLR(o, 180)],
+        milestones=[20],
+    ),
+)
+NADAM_PSI = (
+    "momentum_decay:0.004,t81:0.5,t161:0.0",
+    lambda o: SetAt(o, {81: {"momentum_decay": 0.5}, 161: {"momentum_decay": 0.0}}),
+)
+NADAM_PSI_EXP = (
+    "ExponentialLR(gamma=0.99)+momentum_decay:0.1,t101:0.01",
+    lambda o: Chain(LR.ExponentialLR(o, 0.99), SetAt(o, {101: {"momentum_decay": 0.01}})),
+)
+
+EXTRA = {
+    "sgd": [
+        ("long-momentum", {"lr": 0.05, "momentum": 0.9}, [L3, L17], None),
+        (
+            "cancel-nesterov",
+            {"lr": 0.05, "weight_decay": 10.0, "momentum": 0.9, "nesterov": True},
+            [C3, C17],
+            None,
+        ),
+        (
+            "cancel-maximize-dampening",
+            {"lr": 0.01, "weight_decay": 3.0, "momentum": 0.9, "dampening": 0.3, "maximize": True},
+            [C3, C17],
+            None,
+        ),
+        ("cancel-maximize", {"lr": 0.1, "weight_decay": 5.0, "maximize": True}, [C3], None),
+        (
+            "schedule-step",
+            {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3},
+            [(3, 200, "mixed", 1.0)],
+            STEP_LR,
+        ),
+        (
+            "schedule-cosine",
+            {"lr": 0.05, "momentum": 0.5, "nesterov": True},
+            [(17, 200, "mixed", 1.0)],
+            COSINE_50,
+        ),
+    ],
+    "adagrad": [
+        (
+            "cancel-lr-decay",
+            {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.3, "weight_decay": 5.0},
+            [C3, C17],
+            None,
+        ),
+        (
+            "long-lr-decay-maximize",
+            {"lr": 0.5, "lr_decay": 1e-3, "eps": 1e-6, "maximize": True},
+            [L3, L17],
+            None,
+        ),
+        ("cancel-maximize", {"lr": 0.1, "weight_decay": 10.0, "maximize": True}, [C3], None),
+    ],
+    "rmsprop": [
+        (
+            "cancel-centered-momentum",
+            {"lr": 1e-3, "centered": True, "momentum": 0.9, "alpha": 0.3, "weight_decay": 5.0},
+            [C3, C17],
+            None,
+        ),
+        (
+            "long-centered-maximize",
+            {"lr": 1e-2, "centered": True, "alpha": 0.99, "maximize": True},
+            [L3, L17],
+            None,
+        ),
+        ("long-momentum-wd", {"lr": 1e-2, "momentum": 0.5, "weight_decay": 0.1}, [L3], None),
+        (
+            "cancel-centered-momentum-maximize",
+            {
+                "lr": 1e-3,
+                "centered": True,
+                "momentum": 0.9,
+                "weight_decay": 10.0,
+                "maximize": True,
+            },
+            [C3],
+            None,
+        ),
+    ],
+    "adam": [
+        ("cancel", {"lr": 1e-2, "weight_decay": 5.0}, [C3, C17], None),
+        (
+            "cancel-amsgrad-maximize",
+            {
+                "lr": 1e-2,
+                "weight_decay": 5.0,
+                "amsgrad": True,
+                "maximize": True,
+                "betas": (0.3, 0.99),
+            },
+            [C3],
+            None,
+        ),
+        ("long-eps", {"lr": 1e-3, "eps": 1e-12, "betas": (0.5, 0.9)}, [L3], None),
+        (
+            "long-amsgrad-decoupled",
+            {"lr": 1e-2, "amsgrad": True, "weight_decay": 0.1, "decoupled_weight_decay": True},
+            [L3, L17],
+            None,
+        ),
+        (
+            "long-amsgrad-decoupled-maximize",
+            {
+                "lr": 0.05,
+                "amsgrad": True,
+                "weight_decay": 0.5,
+                "decoupled_weight_decay": True,
+                "maximize": True,
+            },
+            [(3, 250, "mixed", 1.0)],
+            None,
+        ),
+        ("schedule-one-cycle", {"lr": 1e-2}, [(3, 200, "mixed", 1.0)], ONE_CYCLE),
+        (
+            "schedule-warmup-cosine",
+            {"lr": 1e-2, "amsgrad": True},
+            [(17, 200, "mixed", 1.0)],
+            WARMUP_COSINE,
+        ),
+    ],
+    "adamw": [
+        ("long-amsgrad", {"lr": 0.1, "weight_decay": 0.9, "amsgrad": True}, [L3, L17], None),
+        (
+            "long-maximize",
+            {"lr": 1e-2, "weight_decay": 0.5, "maximize": True, "betas": (0.2, 0.999)},
+            [L3],
+            None,
+        ),
+        (
+            "long-amsgrad-maximize",
+            {"lr": 1e-2, "weight_decay": 0.1, "amsgrad": True, "maximize": True},
+            [(3, 250, "mixed", 10.0)],
+            None,
+        ),
+        ("long-large-decay", {"lr": 0.5, "weight_decay": 1.9}, [(3, 250, "mixed", 1.0)], None),
+    ],
+    "adamax": [
+        ("cancel", {"lr": 1e-2, "weight_decay": 5.0, "betas": (0.3, 0.9)}, [C3, C17], None),
+        ("long-maximize", {"lr": 2e-3, "maximize": True}, [L3, L17], None),
+        ("cancel-maximize", {"lr": 1e-2, "weight_decay": 10.0, "maximize": True}, [C3], None),
+    ],
+    "nadam": [
+        ("long-psi", {"lr": 1e-2, "momentum_decay": 0.5}, [L3], None),
+        ("cancel", {"lr": 1e-2, "weight_decay": 5.0, "betas": (0.3, 0.99)}, [C3, C17], None),
+        (
+            "long-decoupled-maximize",
+            {"lr": 2e-2, "weight_decay": 0.2, "decoupled_weight_decay": True, "maximize": True},
+            [L3],
+            None,
+        ),
+        ("cancel-maximize", {"lr": 1e-2, "weight_decay": 5.0, "maximize": True}, [C3], None),
+        ("schedule-psi", {"lr": 1e-2}, [(3, 240, "mixed", 1.0)], NADAM_PSI),
+        (
+            "schedule-lr-psi",
+            {"lr": 2e-2, "momentum_decay": 0.1},
+            [(17, 200, "mixed", 1.0)],
+            NADAM_PSI_EXP,
+        ),
+    ],
+    "radam": [
+        ("long", {"lr": 1e-2}, [L3, L17], None),
+        ("cancel", {"lr": 1e-2, "weight_decay": 4.0, "betas": (0.9, 0.8)}, [C3, C17], None),
+        (
+            "long-decoupled-maximize",
+            {
+                "lr": 5e-2,
+                "weight_decay": 0.3,
+                "decoupled_weight_decay": True,
+                "maximize": True,
+                "betas": (0.4, 0.95),
+            },
+            [L3],
+            None,
+        ),
+        # Rectified from step 10 (beta2 0.7), 16 (0.67) and 29 (0.6667) on.
+        ("switch-0.7", {"lr": 1e-2, "betas": (0.9, 0.7)}, [(3, 200, "mixed", 1.0)], None),
+        ("switch-0.67", {"lr": 1e-2, "betas": (0.9, 0.67)}, [(3, 200, "mixed", 1.0)], None),
+        ("switch-0.6667", {"lr": 1e-2, "betas": (0.9, 0.6667)}, [(3, 200, "mixed", 1.0)], None),
+        ("cancel-maximize", {"lr": 1e-2, "weight_decay": 5.0, "maximize": True}, [C3], None),
+    ],
+    "adadelta": [
+        ("cancel", {"lr": 1.0, "rho": 0.9, "weight_decay": 5.0}, [C3, C17], None),
+        ("long-maximize", {"lr": 0.3, "rho": 0.5, "eps": 1e-8, "maximize": True}, [L3, L17], None),
+        ("cancel-maximize", {"lr": 1.0, "weight_decay": 10.0, "maximize": True}, [C3], None),
+    ],
+    "rprop": [
+        ("long", {}, [L3, L17], None),
+        (
+            "long-maximize",
+            {"lr": 0.01, "etas": (0.4, 1.3), "step_sizes": (1e-7, 1.0), "maximize": True},
+            [L3, L17],
+            None,
+        ),
+        # The step size halves every other step down to subnormals and 0.
+        (
+            "alternate-underflow",
+            {"lr": 1e-3, "etas": (0.5, 1.2), "step_sizes": (0.0, 50.0)},
+            [(3, 320, "alternate", 1.0)],
+            None,
+        ),
+    ],
+    "asgd": [
+        (
+            "cancel",
+            {"lr": 0.05, "lambd": 0.3, "alpha": 0.7, "t0": 5.0, "weight_decay": 5.0},
+            [C3, C17],
+            None,
+        ),
+        ("long-maximize", {"lr": 0.02, "lambd": 1e-2, "t0": -3.0, "maximize": True}, [L3, L17], None),
+        (
+            "cancel-maximize",
+            {"lr": 0.01, "t0": 0.0, "weight_decay": 10.0, "maximize": True},
+            [C3],
+            None,
+        ),
+        # The learning rate changes every step, with averaging on.
+        (
+            "schedule-cosine",
+            {"lr": 0.05, "lambd": 0.3, "t0": 3.0},
+            [(3, 250, "mixed", 1.0)],
+            COSINE_37,
+        ),
+        (
+            "schedule-exp",
+            {"lr": 0.02, "lambd": 0.1, "alpha": 0.5, "t0": 0.0},
+            [(17, 200, "mixed", 1.0)],
+            EXP_98,
+        ),
+        (
+            "schedule-cosine-cancel",
+            {"lr": 0.05, "lambd": 1e-2, "t0": 1.0, "weight_decay": 5.0},
+            [(3, 200, "cancel", 30.0)],
+            COSINE_37,
+        ),
+    ],
+}
+
 # optax's lion (see the docstring): argument sets, the first being the crate's defaults
 # (optax's, with the crate's default learning rate 1e-4; optax has none).
 LION_KEYS = ["learning_rate", "b1", "b2", "weight_decay"]
@@ -427,6 +720,13 @@ LION_GRID = [
     {"learning_rate": 3e-3, "b1": 0.95, "b2": 0.98, "weight_decay": 0.1},
 ]
 LION_DEFAULTS = {"b1": 0.9, "b2": 0.99, "weight_decay": 1e-3}
+# Appended Lion cases: (label, arguments, shapes). With weight decay, lion's parameters settle
+# where wd * p nearly cancels sign(c).
+LION_EXTRA = [
+    ("long", {"learning_rate": 1e-3}, [L3, L17]),
+    ("long-large-decay", {"learning_rate": 0.1, "weight_decay": 0.5}, [L3, L17]),
+    ("long-betas", {"learning_rate": 3e-3, "b1": 0.95, "b2": 0.98, "weight_decay": 2.0}, [L3]),
+]
 
 # The module-level single-tensor functions; the script checks each one ran.
 SINGLE_TENSOR = {
@@ -487,6 +787,148 @@ def inputs(seed, n, steps, grad_scale, param_scale):
     return f32(p0), grads
 
 
+def extra_inputs(seed, n, steps, kind, param_scale, hp):
+    """Initial parameters and a function (t, param) -> gradient, for the appended cases."""
+    rng = random.Random(seed)
+    if kind == "cancel":
+        p0 = [param_scale * rng.gauss(0.0, 1.0) for _ in range(n)]
+        if n >= 7:
+            p0[1] = 0.0
+        wd = hp["weight_decay"]
+        sign = -1.0 if hp.get("maximize") else 1.0
+
+        def grad(t, param):
+            # -wd * p * (1 + delta), |delta| log-uniform in [1e-7, 1e-1], computed in f64 from
+            # the current f32 parameters and rounded once: grad + wd * p keeps only delta.
+            p = param.detach().reshape(-1).tolist()
+            g = []
+            for i in range(n):
+                delta = rng.choice((-1.0, 1.0)) * 10.0 ** rng.uniform(-7.0, -1.0)
+                value = -sign * wd * p[i] * (1.0 + delta)
+                if rng.random() < 0.05:
+                    value = 0.0
+                g.append(value)
+            return f32(g)
+
+        return f32(p0), grad
+    if kind == "alternate":
+        p0, grads = inputs(seed, n, steps, "mixed", param_scale)
+        grads = [g.abs() * (1.0 if t % 2 else -1.0) for t, g in enumerate(grads, start=1)]
+        return p0, lambda t, param: grads[t - 1]
+    p0, grads = inputs(seed, n, steps, kind, param_scale)
+    return p0, lambda t, param: grads[t - 1]
+
+
+class SqrtLog(torch.overrides.TorchFunctionMode):
+    """Records every float32 square root PyTorch takes (torch.sqrt, Tensor.sqrt, sqrt_):
+    input bits -> output bits, without changing the computation."""
+
+    FUNCS = (torch.sqrt, torch.Tensor.sqrt, torch.Tensor.sqrt_)
+
+    def __init__(self):
+        super().__init__()
+        self.pairs = {}
+        self.evaluations = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func not in self.FUNCS:
+            return func(*args, **kwargs)
+        x = args[0]
+        assert x.dtype == torch.float32, x.dtype
+        before = bits(x)
+        out = func(*args, **kwargs)
+        after = bits(out)
+        self.evaluations += len(before)
+        for i, o in zip(before, after):
+            assert self.pairs.setdefault(i, o) == o, "torch.sqrt is not a function of its input"
+        return out
+
+    def differing(self):
+        """The pairs whose output is not the correctly rounded square root."""
+        return sorted((i, o) for i, o in self.pairs.items() if correct_sqrt_bits(i) != o)
+
+
+def bits(t):
+    """The bit patterns of a float32 tensor's values."""
+    values = t.detach().reshape(-1).tolist()
+    return struct.unpack(f"<{len(values)}I", struct.pack(f"<{len(values)}f", *values))
+
+
+def correct_sqrt_bits(i):
+    """The bits of the correctly rounded square root of the f32 with bits i (through f64: a
+    square root rounded to binary64, then to binary32, is correctly rounded)."""
+    (x,) = struct.unpack("<f", struct.pack("<I", i))
+    if x != x or x < 0:
+        return None  # NaN: never equal, so recorded
+    if x == 0:
+        return i  # sqrt(+-0) = +-0
+    (r,) = struct.unpack("<I", struct.pack("<f", math.sqrt(x)))
+    return r
+
+
+def hp_values(group, keys):
+    return {k: fmt_hp(k, group[k]) for k in keys}
+
+
+def run_case(out, cls, keys, hp, case_name, shape, p0, grad, schedule, calls):
+    """Runs one case on PyTorch and writes its records."""
+    n, steps, grad_scale, param_scale = shape
+    param = torch.nn.Parameter(p0.clone())
+    kwargs = dict(hp, foreach=False)
+    if "fused" in cls.__init__.__code__.co_varnames:
+        kwargs["fused"] = False
+    opt = cls([param], **kwargs)
+    scheduler = schedule[1](opt) if schedule else None
+    group = opt.param_groups[0]
+    out.write(
+        f"case {case_name} n={n} steps={steps} "
+        f"grad_scale={grad_scale} param_scale={param_scale!r}"
+        + (f" schedule={schedule[0]}" if schedule else "")
+        + "\n"
+    )
+    current = hp_values(group, keys)
+    out.write("hp " + " ".join(current.values()) + "\n")
+    out.write(f"p0 {hexes(param)}\n")
+    planes = None
+    before = calls[0]
+    for t in range(1, steps + 1):
+        now = hp_values(group, keys)
+        changed = [v for k, v in now.items() if v != current[k]]
+        current = now
+        g = grad(t, param)
+        param.grad = g.clone()
+        opt.step()
+        state = opt.state[param]
+        tensors = [k for k, v in state.items() if k != "step" and isinstance(v, torch.Tensor)]
+        names = [k for k in tensors if state[k].dim() > 0]
+        scalars = [k for k in tensors if state[k].dim() == 0]
+        if planes is None:
+            planes = names
+            # `planes` (and `scalars`) go before the first step's records.
+            out.write("planes" + "".join(f" {k}" for k in planes) + "\n")
+            if scalars:
+                out.write("scalars" + "".join(f" {k}" for k in scalars) + "\n")
+            planes_scalars = scalars
+        assert names == planes, (case_name, names, planes)
+        assert scalars == planes_scalars, (case_name, scalars, planes_scalars)
+        out.write(f"step {t}\n")
+        if changed:
+            out.write("set " + " ".join(changed) + "\n")
+        out.write(f"g {hexes(g)}\n")
+        out.write(f"p {hexes(param)}\n")
+        for k in planes:
+            out.write(f"s {k} {hexes(state[k])}\n")
+        for k in scalars:
+            assert state[k].dtype == torch.float32, (case_name, k)
+            out.write(f"x {k} {hexes(state[k])}\n")
+        assert torch.isfinite(param).all(), (case_name, t)
+        if scheduler is not None:
+            scheduler.step()
+    assert calls[0] - before == steps, f"{case_name}: the single-tensor path did not run"
+    out.write("end\n")
+
+
 def record(name, out):
     cls, keys, grid = OPTIMIZERS[name]
     module, fn_name = SINGLE_TENSOR[name]
@@ -498,59 +940,32 @@ def record(name, out):
         return original(*args, **kwargs)
 
     setattr(module, fn_name, counted)
+    log = SqrtLog()
     try:
         out.write(f"optimizer {cls.__name__}\n")
         cases = 0
-        for i, hp in enumerate(grid):
-            shapes = [("long", LONG[i % len(LONG)]), ("wide", WIDE[i % len(WIDE)])]
-            for kind, (n, steps, grad_scale, param_scale) in shapes:
-                seed = hash_seed(name, i, kind)
-                p0, grads = inputs(seed, n, steps, grad_scale, param_scale)
-                param = torch.nn.Parameter(p0.clone())
-                kwargs = dict(hp, foreach=False)
-                if "fused" in cls.__init__.__code__.co_varnames:
-                    kwargs["fused"] = False
-                opt = cls([param], **kwargs)
-                group = opt.param_groups[0]
-                label = "defaults" if not hp else f"{i:02d}"
-                out.write(
-                    f"case {name}-{label}-{kind} n={n} steps={steps} "
-                    f"grad_scale={grad_scale} param_scale={param_scale!r}\n"
-                )
-                out.write("hp " + " ".join(fmt_hp(k, group[k]) for k in keys) + "\n")
-                out.write(f"p0 {hexes(param)}\n")
-                planes = None
-                before = calls[0]
-                for t, g in enumerate(grads, start=1):
-                    param.grad = g.clone()
-                    opt.step()
-                    state = opt.state[param]
-                    tensors = [
-                        k for k, v in state.items() if k != "step" and isinstance(v, torch.Tensor)
-                    ]
-                    names = [k for k in tensors if state[k].dim() > 0]
-                    scalars = [k for k in tensors if state[k].dim() == 0]
-                    if planes is None:
-                        planes = names
-                        # `planes` (and `scalars`) go before the first step's records.
-                        out.write("planes" + "".join(f" {k}" for k in planes) + "\n")
-                        if scalars:
-                            out.write("scalars" + "".join(f" {k}" for k in scalars) + "\n")
-                        planes_scalars = scalars
-                    assert names == planes, (name, i, names, planes)
-                    assert scalars == planes_scalars, (name, i, scalars, planes_scalars)
-                    out.write(f"step {t}\n")
-                    out.write(f"g {hexes(g)}\n")
-                    out.write(f"p {hexes(param)}\n")
-                    for k in planes:
-                        out.write(f"s {k} {hexes(state[k])}\n")
-                    for k in scalars:
-                        assert state[k].dtype == torch.float32, (name, k)
-                        out.write(f"x {k} {hexes(state[k])}\n")
-                    assert torch.isfinite(param).all(), (name, i, t)
-                assert calls[0] - before == steps, f"{name}: the single-tensor path did not run"
-                out.write("end\n")
-                cases += 1
+        with log:
+            for i, hp in enumerate(grid):
+                shapes = [("long", LONG[i % len(LONG)]), ("wide", WIDE[i % len(WIDE)])]
+                for kind, shape in shapes:
+                    p0, grads = inputs(hash_seed(name, i, kind), *shape)
+                    label = "defaults" if not hp else f"{i:02d}"
+                    run_case(out, cls, keys, hp, f"{name}-{label}-{kind}", shape, p0,
+                             lambda t, param: grads[t - 1], None, calls)
+                    cases += 1
+            for label, hp, shapes, schedule in EXTRA[name]:
+                for shape in shapes:
+                    p0, grad = extra_inputs(hash_seed(name, label, shape[0]), *shape, hp)
+                    run_case(out, cls, keys, hp, f"{name}-{label}-{shape[0]}", shape, p0, grad,
+                             schedule, calls)
+                    cases += 1
+        pairs = log.differing()
+        out.write(
+            f"sqrt-table evaluations={log.evaluations} distinct={len(log.pairs)} "
+            f"differing={len(pairs)}\n"
+        )
+        for k in range(0, len(pairs), 16):
+            out.write("sqrt" + "".join(f" {i:08x}:{o:08x}" for i, o in pairs[k:k + 16]) + "\n")
         return cases
     finally:
         setattr(module, fn_name, original)
@@ -565,41 +980,45 @@ def record_lion(out):
 
     jax.config.update("jax_platforms", "cpu")
     out.write("optimizer Lion\n")
-    cases = 0
+    runs = []
     for i, args in enumerate(LION_GRID):
-        shapes = [("long", LONG[i % len(LONG)]), ("wide", WIDE[i % len(WIDE)])]
-        for kind, (n, steps, grad_scale, param_scale) in shapes:
-            seed = hash_seed("lion", i, kind)
-            p0, grads = inputs(seed, n, steps, grad_scale, param_scale)
-            full = dict(LION_DEFAULTS, **args)
-            opt = optax.lion(**full)
-            params = jnp.asarray(p0.numpy())
-            state = opt.init(params)
-            label = "defaults" if i == 0 else f"{i:02d}"
-            out.write(
-                f"case lion-{label}-{kind} n={n} steps={steps} "
-                f"grad_scale={grad_scale} param_scale={param_scale!r}\n"
-            )
-            out.write("hp " + " ".join(fmt_hp(k, full[k]) for k in LION_KEYS) + "\n")
-            out.write("planes exp_avg\n")
-            out.write(f"p0 {hexes(p0)}\n")
-            for t, g in enumerate(grads, start=1):
-                updates, state = opt.update(jnp.asarray(g.numpy()), state, params)
-                params = optax.apply_updates(params, updates)
-                (lion_state,) = [s for s in state if hasattr(s, "mu")]
-                assert params.dtype == jnp.float32 and lion_state.mu.dtype == jnp.float32
-                out.write(f"step {t}\n")
-                out.write(f"g {hexes(g)}\n")
-                out.write(f"p {hexes(torch.from_numpy(np.array(params)))}\n")
-                out.write(f"s exp_avg {hexes(torch.from_numpy(np.array(lion_state.mu)))}\n")
-                assert np.isfinite(np.asarray(params)).all(), ("lion", i, t)
-            out.write("end\n")
-            cases += 1
-    return cases
+        label = "defaults" if i == 0 else f"{i:02d}"
+        for kind, shape in [("long", LONG[i % len(LONG)]), ("wide", WIDE[i % len(WIDE)])]:
+            runs.append((f"lion-{label}-{kind}", hash_seed("lion", i, kind), args, shape))
+    for label, args, shapes in LION_EXTRA:
+        for shape in shapes:
+            runs.append((f"lion-{label}-{shape[0]}", hash_seed("lion", label, shape[0]), args,
+                         shape))
+    for case_name, seed, args, (n, steps, grad_scale, param_scale) in runs:
+        p0, grads = inputs(seed, n, steps, grad_scale, param_scale)
+        full = dict(LION_DEFAULTS, **args)
+        opt = optax.lion(**full)
+        params = jnp.asarray(p0.numpy())
+        state = opt.init(params)
+        out.write(
+            f"case {case_name} n={n} steps={steps} "
+            f"grad_scale={grad_scale} param_scale={param_scale!r}\n"
+        )
+        out.write("hp " + " ".join(fmt_hp(k, full[k]) for k in LION_KEYS) + "\n")
+        out.write("planes exp_avg\n")
+        out.write(f"p0 {hexes(p0)}\n")
+        for t, g in enumerate(grads, start=1):
+            updates, state = opt.update(jnp.asarray(g.numpy()), state, params)
+            params = optax.apply_updates(params, updates)
+            (lion_state,) = [s for s in state if hasattr(s, "mu")]
+            assert params.dtype == jnp.float32 and lion_state.mu.dtype == jnp.float32
+            out.write(f"step {t}\n")
+            out.write(f"g {hexes(g)}\n")
+            out.write(f"p {hexes(torch.from_numpy(np.array(params)))}\n")
+            out.write(f"s exp_avg {hexes(torch.from_numpy(np.array(lion_state.mu)))}\n")
+            assert np.isfinite(np.asarray(params)).all(), (case_name, t)
+        out.write("end\n")
+    return len(runs)
 
 
 def hash_seed(name, i, kind):
-    """A seed that does not depend on Python's per-process string hashing."""
+    """A seed that does not depend on Python's per-process string hashing (for the appended
+    cases, i is the case's label and kind its length)."""
     text = f"{name}/{i}/{kind}"
     seed = 0
     for ch in text.encode():

@@ -409,3 +409,38 @@ pub fn reference(o: &Asgd, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 fn matches_reference() {
     check_optimizer("ASGD", reference_strategy(), reference);
 }
+
+/// A learning rate that changes between steps acts one step late, as in PyTorch, which
+/// computes step t's `eta` at the end of step t − 1 from the learning rate current then
+/// (issue 12's case: lr 0.01, then 0.005, p = [1], g = [1]: PyTorch 0.98 after step 2; an `eta`
+/// from the current lr would give 0.985). Every back-end, bit for bit against the update
+/// written out with f32 operations.
+#[test]
+fn a_schedule_acts_one_step_late() {
+    use fused_optim::Optimizer;
+    for backend in crate::common::backends() {
+        let mut asgd = Asgd {
+            lr: 0.01,
+            ..Asgd::default()
+        };
+        let (mut p, mut state) = ([1.0_f32], [0.0_f32; 3]);
+        asgd.init_state(&mut state).unwrap();
+        asgd.step_with(backend, 1, &mut p, &[1.0], &mut state)
+            .unwrap();
+        asgd.lr = 0.005;
+        asgd.step_with(backend, 2, &mut p, &[1.0], &mut state)
+            .unwrap();
+        // By hand: step t uses eta_t (f32), p ← fma(g, −eta, p · f32(1 − λ·eta)).
+        let lambd = 1e-4_f64;
+        let step =
+            |p: f32, eta: f32| 1.0_f32.mul_add(-eta, p * (1.0 - lambd * f64::from(eta)) as f32);
+        let eta1 = 0.01_f32;
+        let eta2 = (0.01 / (1.0 + lambd * 0.01 * 1.0_f64).powf(0.75)) as f32; // lr of step 1
+        let expected = step(step(1.0, eta1), eta2);
+        assert_eq!(p[0].to_bits(), expected.to_bits(), "{backend:?}");
+        assert!((p[0] - 0.98).abs() < 1e-4, "{}", p[0]);
+        // eta for step 3 comes from the lr of step 2.
+        let eta3 = (0.005 / (1.0 + lambd * 0.005 * 2.0_f64).powf(0.75)) as f32;
+        assert_eq!(state[1].to_bits(), eta3.to_bits());
+    }
+}

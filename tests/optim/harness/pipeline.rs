@@ -374,3 +374,30 @@ fn bad_calls_write_nothing() {
         Ok(r) if r.stepped && r.grad_norm == Some(0.0)
     ));
 }
+
+/// The skip rule looks at the *unscaled* gradients (documented departure from `GradScaler`,
+/// which checks the scaled ones): with a loss scale of 0.5 a finite 3e38 unscales to +inf, so
+/// the step is skipped and nothing is written, on every back-end.
+#[test]
+fn skip_checks_the_unscaled_gradients() {
+    let pipeline = GradPipeline {
+        grad_scale: 0.5,
+        max_norm: None,
+        skip_non_finite: true,
+    };
+    let sgd = fused_optim::Sgd::default();
+    for backend in backends() {
+        let mut params = [1.0_f32, 2.0];
+        let grads = [3e38_f32, 1.0];
+        assert!(grads.iter().all(|g| g.is_finite()));
+        let mut state: [f32; 0] = [];
+        let mut groups = [Group {
+            params: &mut params,
+            grads: &grads,
+            state: &mut state,
+        }];
+        let report = pipeline.step_with(backend, &sgd, 1, &mut groups).unwrap();
+        assert!(!report.stepped, "{backend:?}");
+        assert_eq!(params, [1.0, 2.0], "{backend:?}");
+    }
+}
