@@ -156,6 +156,7 @@ with_hardware_fma! {
     /// `a · b + c`, one rounding: the build's FMA instruction.
     #[inline(always)]
     pub(crate) fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        use wide::f32x4;
         f32x4::splat(a).mul_add(f32x4::splat(b), f32x4::splat(c)).to_array()[0]
     }
 
