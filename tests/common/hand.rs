@@ -142,7 +142,7 @@ pub fn check<O: Optimizer + Debug>(
 }
 
 /// [`check_steps`] from the state `state0` (one row per plane, as a checkpoint would hold
-/// it), expecting the values bit for bit.
+/// it; the scalar state, if any, stays `init_state`'s), expecting the values bit for bit.
 pub fn check_from<O: Optimizer + Debug>(
     opt: &O,
     names: &[&str],
@@ -150,8 +150,14 @@ pub fn check_from<O: Optimizer + Debug>(
     state0: &[[f32; 3]],
     steps: &[Step<'_, f32>],
 ) {
+    assert_eq!(
+        state0.len(),
+        opt.state_planes(),
+        "{opt:?}: one row per plane"
+    );
     let prepare = |state: &mut Vec<f32>| {
-        *state = state0.iter().flat_map(|row| tile(*row)).collect();
+        let planes: Vec<f32> = state0.iter().flat_map(|row| tile(*row)).collect();
+        state[..planes.len()].copy_from_slice(&planes);
     };
     check_steps(opt, names, p0, prepare, steps);
 }

@@ -3,9 +3,11 @@
 //! hand-computed, golden and `f64`-reference tests.
 #![allow(dead_code)]
 
+pub mod exact;
 pub mod golden;
 pub mod hand;
 pub mod reference;
+pub mod scalars;
 
 use fused_optim::{AnyOptimizer, Backend, Optimizer};
 use proptest::prelude::*;
@@ -84,25 +86,31 @@ pub struct Problem {
     pub params: Vec<f32>,
     pub grads: Vec<Vec<f32>>,
     pub state: Option<Vec<f32>>,
+    /// For half of the cases, the scalar state (NAdam's `mu_product`, ASGD's `eta` and `mu`)
+    /// of a checkpoint: `init_state`'s advanced past `count` steps from step `from` (so always
+    /// valid, but anywhere on its range: an ASGD `mu` below 1 averages).
+    pub scalars_after: Option<(u64, u64)>,
 }
 
 impl Problem {
     /// The state the problem starts from.
     pub fn initial_state(&self) -> Vec<f32> {
         let opt = self.optimizer.as_dyn();
-        match &self.state {
-            // Arbitrary plane values, as a checkpoint may hold; the scalar state (NAdam's
-            // mu_product, ASGD's eta and mu) as `init_state` writes it, since only valid
-            // scalars are accepted.
-            Some(values) => {
-                let n = self.params.len();
-                let mut state = initial_state(opt, n);
-                let planes = opt.state_planes() * n;
-                state[..planes].copy_from_slice(&values[..planes]);
-                state
-            }
-            None => initial_state(opt, self.params.len()),
+        let n = self.params.len();
+        let mut state = initial_state(opt, n);
+        let planes = opt.state_planes() * n;
+        // Arbitrary plane values, as a checkpoint may hold.
+        if let Some(values) = &self.state {
+            state[..planes].copy_from_slice(&values[..planes]);
         }
+        // Only valid scalars are accepted: `init_state`'s, or those of a later step.
+        if let Some((from, count)) = self.scalars_after {
+            let scalars = &mut state[planes..];
+            for t in (0..count).map(|i| from.saturating_add(i)) {
+                opt.advance_scalars(t, scalars).expect("valid scalars");
+            }
+        }
+        state
     }
 }
 
@@ -120,12 +128,17 @@ pub fn problem(
             // Either sign: a checkpoint may hold -0, and ties of -0 with +0 must break the
             // same way on every path.
             proptest::option::of(proptest::collection::vec(element(), 4 * n)),
+            proptest::option::of((
+                prop_oneof![Just(1u64), 1..1000u64, 1..u64::MAX, Just(u64::MAX)],
+                1..=4u64,
+            )),
         )
-            .prop_map(|(optimizer, params, grads, state)| Problem {
+            .prop_map(|(optimizer, params, grads, state, scalars_after)| Problem {
                 optimizer,
                 params,
                 grads,
                 state,
+                scalars_after,
             })
     })
 }

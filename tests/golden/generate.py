@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Records golden optimizer trajectories from PyTorch for `tests/golden.rs`.
+"""Records golden optimizer trajectories from PyTorch for the golden tests
+(`tests/common/golden.rs`, used by `tests/optim/`).
 
 Pinned version: **torch 2.15.0** (CPU, float32), the version the committed fixtures were
 made with (each fixture's header records the exact build and the ATen CPU capability).
@@ -13,7 +14,7 @@ How to reproduce (from the repository root):
 The script takes no arguments and writes `tests/golden/<optimizer>.txt` for sgd, adagrad,
 rmsprop, adam, adamw, adamax, nadam, radam, adadelta, rprop, asgd (PyTorch) and lion (optax;
 see below). It is deterministic: the inputs come from Python's `random` with fixed seeds, and
-the optimizers run single-threaded.
+the optimizers run single-threaded. (`schedules.txt` is another script's: `schedules.py`.)
 
 What it records. For every PyTorch optimizer of the crate (SGD, Adagrad, RMSprop, Adam, AdamW,
 Adamax, NAdam, RAdam, Adadelta, Rprop, ASGD) and every case of the grid below, it builds the `torch.optim` optimizer with `foreach=False` and
@@ -26,6 +27,27 @@ state starts as the crate's `init_state` does: zeros, Adagrad's `initial_accumul
 Rprop's `step_size` = lr; SGD creates its `momentum_buffer` from the first gradient, and the
 crate ignores the buffer's content at t = 1, so the two agree.
 
+Schedules. Some appended cases change hyper-parameters between steps: a `torch.optim
+.lr_scheduler` scheduler (its `step()` after every `optimizer.step()`, as in a training
+loop) and/or direct assignments to `param_groups[0]` (NAdam's `momentum_decay`). The values
+PyTorch's step t read from the param group are recorded (`set`, below), not the scheduler;
+what PyTorch does with them is in the recorded state. Note ASGD: step t uses the `eta` and
+`mu` recorded after step t - 1, which PyTorch computed at the end of step t - 1 from the lr of
+step t - 1 (`eta_1` is the lr of step 1, `mu_1` = 1).
+
+Square roots. PyTorch's f32 `sqrt` on the recording machine (MKL's `vmsSqrt`, AMD EPYC,
+capability AVX512) is faithfully but not correctly rounded: about 1 input in 6 gets a result
+1 ulp off. While recording, the script logs every square root PyTorch takes (a
+`TorchFunctionMode` on `torch.sqrt`, `Tensor.sqrt` and `Tensor.sqrt_`, which calls them
+unchanged) and writes, per fixture, the input/output pairs where PyTorch's result is not the
+correctly rounded one (`sqrt`, below). With it a test can show that every difference between
+a correctly rounded implementation and PyTorch comes from PyTorch's sqrt alone: a reference
+whose square root is "the table's output if the input is listed, else the correctly rounded
+root" must reproduce every recorded value bit for bit, free-running from `p0`; the code under
+test, with its correctly rounded root, must equal that reference with its table emptied. An
+implementation that is right everywhere else meets exactly PyTorch's sqrt inputs, all of
+which are covered; one that is wrong elsewhere fails the first check.
+
 Lion (`lion.txt`). PyTorch has no Lion; the crate follows optax's, so its fixture is recorded
 from **optax 0.2.8** (jax 0.10.2, CPU, float32, eager: each operation dispatched on its own,
 no `jit`), with the same grid of inputs: `optax.lion(learning_rate, b1, b2, weight_decay)`,
@@ -33,7 +55,7 @@ then `optax.apply_updates`. The header says `optax <version>` instead of `torch 
 the hyper-parameters are optax's argument names, and optax's momentum (`mu` in
 `ScaleByLionState`) is recorded as the plane `exp_avg`, the crate's name for it. optax is
 needed only for this file (`pip install optax`); without it the script stops before
-writing it.
+writing it. Lion takes no square root; `lion.txt` has no `sqrt-table`.
 
 The grid. Each optimizer has a list of hyper-parameter sets (the first is PyTorch's defaults)
 that together cover every option, and each set runs on two inputs: a "long" one (few elements,
@@ -47,24 +69,52 @@ per-element log-uniform scale in [1e-6, 1e3]. Exact zeros: one element (index n 
 n >= 7) has a zero gradient at every step, about 8 % of the other entries are zero, and step
 3 (when there are at least 4 steps) is all zeros.
 
+Appended cases (`EXTRA`, `LION_EXTRA`; after the grid's cases in each file, so that those keep
+their bytes): long runs (200 to 320 steps, 3 or 17 elements) and cancellation-heavy inputs,
+named `<optimizer>-<label>-<n>`. Their gradients (`grad_scale` in the case line) are "mixed"
+as above, "cancel": `g = -wd * p * (1 + delta)` computed in f64 from PyTorch's current f32
+parameters and rounded once, with `|delta|` log-uniform in [1e-7, 1e-1] and a random sign
+(its sign flipped under maximize), so that the L2 term `g + wd * p` cancels all but `delta`
+(large weight decay, 3 to 10, against gradients of 1e2 to 1e3, and up to ~1e9 where SGD's
+Nesterov momentum makes the parameters grow; 5 % of the entries are zero), or
+"alternate": mixed magnitudes whose sign flips every step (Rprop's step size halves every
+other step, to subnormals and 0). They cover, per optimizer, at least two runs of >= 200
+steps, cancellation with and without maximize, Adam/AdamW amsgrad with decoupled decay,
+RAdam rectified from step 6, 10, 16 and 29 on, centered RMSprop with momentum, Adagrad's
+lr_decay, ASGD averaging (t0 of -3 to 5), and schedules: SGD (StepLR, cosine), Adam
+(OneCycleLR, warm-up + cosine), ASGD (an lr that changes every step: cosine, exponential),
+NAdam (`momentum_decay` changed twice mid-run; and with ExponentialLR).
+
 Format (text, one line per record, fields separated by single spaces):
 
     # comment
     torch <version>                 (once, at the top)
     capability <ATen CPU capability>
     optimizer <PyTorch class name>
-    case <name> n=<n> steps=<steps> grad_scale=<scale> param_scale=<scale>
-    hp <key>=<value> ...            Python repr of PyTorch's param_group values; bools as 0/1;
-                                     betas as b1,b2
+    case <name> n=<n> steps=<steps> grad_scale=<scale> param_scale=<scale> [schedule=<what>]
+                                     (schedule=: informational, no spaces; only where one runs)
+    hp <key>=<value> ...            Python repr of PyTorch's param_group values in force at
+                                     step 1; bools as 0/1; betas as b1,b2
     planes <name> ...               state tensors, in PyTorch's state order
     scalars <name> ...              (only if any) 0-d state tensors other than `step`
     p0 <n floats>                   initial parameters
     step <t>                        then, for that step:
+    set <key>=<value> ...           (only if any; t >= 2) the param_group values step t read
+                                     that differ from step t - 1's, formatted as in `hp`;
+                                     they stay in force until the next `set`
     g <n floats>                    the gradient given
     p <n floats>                    parameters after the step
     s <plane> <n floats>            each state tensor after the step
     x <scalar> <1 float>            each 0-d state tensor after the step
     end
+    sqrt-table evaluations=<E> distinct=<D> differing=<K>
+                                    (once, after the last `end`; PyTorch fixtures only) E
+                                     square roots taken over all the file's steps, of D
+                                     distinct inputs, K of them not correctly rounded
+    sqrt <in>:<out> ...             (ceil(K / 16) lines, up to 16 pairs each, ascending <in>)
+                                     the K pairs: input bits, torch.sqrt's output bits. Every
+                                     other input PyTorch took the root of got the correctly
+                                     rounded root
 
 Floats are the `%08x` bit patterns of the f32 values, so they round-trip exactly.
 """

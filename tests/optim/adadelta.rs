@@ -235,19 +235,6 @@ impl Golden for Adadelta {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        self.weight_decay
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "square_avg" => (1.0 - self.rho) * gradient * gradient,
-            // u ← rho · u + (1 − rho) · δ²: its input is bounded by |u| itself.
-            "acc_delta" => 0.0,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]

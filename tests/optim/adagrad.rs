@@ -265,17 +265,6 @@ impl Golden for Adagrad {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        self.weight_decay
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "sum" => gradient * gradient,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]
@@ -334,4 +323,52 @@ pub fn reference(o: &Adagrad, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("Adagrad", reference_strategy(), reference);
+}
+
+/// A fused multiply-add exactly where PyTorch 2.15's CPU kernels fuse (docs/conventions.md):
+/// the case fails if the kernel rounds the product on its own, on every back-end.
+mod fma_where_pytorch_fuses {
+    use super::*;
+    use crate::common::hand::*;
+
+    /// `state_sum.addcmul_(grad, grad, value=1)` is `fma(g, g, sum)`, one rounding; then
+    /// `param.addcdiv_(grad, std, value=−clr)`, not fused: `p + (f32(−clr) · g) / (√s + eps)`.
+    /// Adagrad(lr=0.1) from a checkpoint's sum; every element's sum (and parameter) differs
+    /// when `g · g` is rounded first.
+    #[test]
+    fn adagrad_sum() {
+        let opt = Adagrad {
+            lr: 0.1,
+            ..Adagrad::default()
+        };
+        let (neg_clr, eps) = (-0.1_f64 as f32, 1e-10_f64 as f32);
+        let (p0, s0) = ([0.07_f32, -0.16, -1.01], [1.07_f32, 1.94, 0.7]);
+        let g = [2.01_f32, 1.79, 2.31];
+        let step = |fused: bool| -> ([f32; 3], [f32; 3]) {
+            let s: [f32; 3] = std::array::from_fn(|i| {
+                if fused {
+                    g[i].mul_add(g[i], s0[i])
+                } else {
+                    g[i] * g[i] + s0[i]
+                }
+            });
+            let p = std::array::from_fn(|i| p0[i] + (neg_clr * g[i]) / (s[i].sqrt() + eps));
+            (p, s)
+        };
+        let ((p, s), (p_unfused, s_unfused)) = (step(true), step(false));
+        for i in 0..3 {
+            assert!(s[i] != s_unfused[i] && p[i] != p_unfused[i], "element {i}");
+        }
+        check_from(
+            &opt,
+            &["sum"],
+            p0,
+            &[s0],
+            &[Step {
+                grad: g,
+                params: p,
+                state: &[s],
+            }],
+        );
+    }
 }

@@ -448,22 +448,6 @@ impl Golden for Adam {
             decoupled_weight_decay: hp.flag("decoupled_weight_decay"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        if self.decoupled_weight_decay {
-            0.0
-        } else {
-            self.weight_decay
-        }
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "exp_avg" => gradient,
-            "exp_avg_sq" | "max_exp_avg_sq" => (1.0 - self.betas.1) * gradient * gradient,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]
@@ -552,4 +536,138 @@ pub fn reference(o: &Adam, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("Adam", reference_strategy(), reference);
+}
+
+/// A fused multiply-add exactly where PyTorch 2.15's CPU kernels fuse, and not where they do
+/// not (docs/conventions.md): each case fails if the kernel fuses differently, on every
+/// back-end. Adam with PyTorch's defaults but `betas.0`, one step (t = 1) from a checkpoint's
+/// moments `m0`, `v0`:
+///
+/// ```text
+/// m ← lerp(m0, g, w), w = f32(1 − β1)          (ATen's two-branch fused lerp)
+/// v ← fma(f32(1 − β2) · g, g, v0 · f32(β2))    (mul_, then addcmul_)
+/// d = √v / f32(√(1 − β2)) + f32(eps)
+/// p ← p + (f32(−lr / (1 − β1)) · m) / d       (addcdiv_: not fused)
+/// ```
+mod fma_where_pytorch_fuses {
+    use super::*;
+    use crate::common::hand::*;
+
+    /// The checkpoint's second moment (any positive value).
+    const V0: [f32; 3] = [1.0, 0.25, 2.0];
+
+    /// How the step is rounded: the lerp fused or not, and the addcdiv as PyTorch (not
+    /// fused) or fused in one of two ways.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Rounding {
+        PyTorch,
+        LerpUnfused,
+        /// `fma(f32(−step), m / d, p)`.
+        AddcdivFusedQuotient,
+        /// `fma(f32(−step) · m, 1 / d, p)`.
+        AddcdivFusedReciprocal,
+    }
+
+    /// Adam's step written out with f32 operations: (params, exp_avg, exp_avg_sq).
+    fn step(
+        beta1: f64,
+        p0: [f32; 3],
+        m0: [f32; 3],
+        g: [f32; 3],
+        rounding: Rounding,
+    ) -> ([f32; 3], [f32; 3], [f32; 3]) {
+        let w = (1.0 - beta1) as f32;
+        let (beta2, one_minus_beta2) = (0.999_f64 as f32, (1.0 - 0.999_f64) as f32);
+        let bias_correction2_sqrt = (1.0 - 0.999_f64).sqrt() as f32;
+        let neg_step_size = (-(1e-3 / (1.0 - beta1))) as f32;
+        let eps = 1e-8_f64 as f32;
+        let m: [f32; 3] = std::array::from_fn(|i| {
+            let (start, end) = (m0[i], g[i]);
+            let fused = rounding != Rounding::LerpUnfused;
+            match (w < 0.5, fused) {
+                (true, true) => w.mul_add(end - start, start),
+                (true, false) => start + w * (end - start),
+                (false, true) => (-(end - start)).mul_add(1.0 - w, end),
+                (false, false) => end - (end - start) * (1.0 - w),
+            }
+        });
+        let v: [f32; 3] =
+            std::array::from_fn(|i| (one_minus_beta2 * g[i]).mul_add(g[i], V0[i] * beta2));
+        let p = std::array::from_fn(|i| {
+            let d = v[i].sqrt() / bias_correction2_sqrt + eps;
+            match rounding {
+                Rounding::PyTorch | Rounding::LerpUnfused => p0[i] + (neg_step_size * m[i]) / d,
+                Rounding::AddcdivFusedQuotient => neg_step_size.mul_add(m[i] / d, p0[i]),
+                Rounding::AddcdivFusedReciprocal => (neg_step_size * m[i]).mul_add(1.0 / d, p0[i]),
+            }
+        });
+        (p, m, v)
+    }
+
+    fn check_case(beta1: f64, p0: [f32; 3], m0: [f32; 3], g: [f32; 3]) {
+        let opt = Adam {
+            betas: (beta1, 0.999),
+            ..Adam::default()
+        };
+        let (p, m, v) = step(beta1, p0, m0, g, Rounding::PyTorch);
+        check_from(
+            &opt,
+            &["exp_avg", "exp_avg_sq"],
+            p0,
+            &[m0, V0],
+            &[Step {
+                grad: g,
+                params: p,
+                state: &[m, v],
+            }],
+        );
+    }
+
+    /// `exp_avg.lerp_(grad, 0.1)` (β1 = 0.9): the weight is below 0.5, so ATen computes
+    /// `fma(w, g − m, m)`. Every element's `exp_avg` differs when `w · (g − m)` is rounded
+    /// first.
+    #[test]
+    fn lerp_below_one_half() {
+        let (p0, m0, g) = (P0, [-0.53_f32, 0.33, -0.92], [1.57_f32, -2.07, 1.69]);
+        let (_, m, _) = step(0.9, p0, m0, g, Rounding::PyTorch);
+        let (_, m_unfused, _) = step(0.9, p0, m0, g, Rounding::LerpUnfused);
+        for i in 0..3 {
+            assert_ne!(m[i], m_unfused[i], "element {i}");
+        }
+        check_case(0.9, p0, m0, g);
+    }
+
+    /// `exp_avg.lerp_(grad, 0.7)` (β1 = 0.3): the weight is at least 0.5, so ATen computes
+    /// from the end, `fma(−(g − m), 1 − w, g)`. Every element's `exp_avg` differs when the
+    /// product is rounded first.
+    #[test]
+    fn lerp_from_one_half() {
+        let (p0, m0, g) = (P0, [1.74_f32, -1.81, -1.26], [-1.95_f32, 0.18, -0.25]);
+        let (_, m, _) = step(0.3, p0, m0, g, Rounding::PyTorch);
+        let (_, m_unfused, _) = step(0.3, p0, m0, g, Rounding::LerpUnfused);
+        for i in 0..3 {
+            assert_ne!(m[i], m_unfused[i], "element {i}");
+        }
+        check_case(0.3, p0, m0, g);
+    }
+
+    /// `param.addcdiv_(exp_avg, denom, value=−step_size)` is not fused: `p + (v · m) / d`,
+    /// three roundings (the division stops GCC's contraction). Every element's parameter
+    /// differs under either fused form, `fma(v, m / d, p)` or `fma(v · m, 1 / d, p)`.
+    #[test]
+    fn addcdiv_is_not_fused() {
+        let p0 = [-0.04_f32, 0.05, -0.83];
+        let (m0, g) = ([-1.46_f32, 1.43, -0.64], [-1.81_f32, 2.16, -2.77]);
+        let (p, ..) = step(0.9, p0, m0, g, Rounding::PyTorch);
+        for fused in [
+            Rounding::AddcdivFusedQuotient,
+            Rounding::AddcdivFusedReciprocal,
+        ] {
+            let (p_fused, ..) = step(0.9, p0, m0, g, fused);
+            for i in 0..3 {
+                assert_ne!(p[i], p_fused[i], "element {i}");
+            }
+        }
+        check_case(0.9, p0, m0, g);
+    }
 }

@@ -265,19 +265,6 @@ impl Golden for Adamax {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        self.weight_decay
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            // exp_inf ← max(β2 · u, |g| + eps): its input is |g| + eps.
-            "exp_avg" => gradient,
-            "exp_inf" => gradient + self.eps,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]

@@ -222,14 +222,6 @@ impl Golden for AdamW {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        0.0
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, param: f64) -> f64 {
-        Adam::from(*self).input_scale(plane, gradient, param)
-    }
 }
 
 #[test]

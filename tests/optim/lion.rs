@@ -214,17 +214,6 @@ impl Golden for Lion {
             maximize: false,
         }
     }
-
-    fn l2(&self) -> f64 {
-        0.0
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "exp_avg" => gradient,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]

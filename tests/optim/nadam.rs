@@ -353,29 +353,6 @@ impl Golden for NAdam {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        if self.decoupled_weight_decay {
-            0.0
-        } else {
-            self.weight_decay
-        }
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "exp_avg" => gradient,
-            "exp_avg_sq" => (1.0 - self.betas.1) * gradient * gradient,
-            _ => unreachable!("{plane}"),
-        }
-    }
-
-    fn scalar(&self, name: &str, t: u64) -> f32 {
-        match name {
-            "mu_product" => self.mu_product(t),
-            _ => unreachable!("{name}"),
-        }
-    }
 }
 
 #[test]
@@ -467,4 +444,186 @@ pub fn reference(o: &NAdam, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("NAdam", reference_strategy(), reference);
+}
+
+/// `mu_product` is scalar state the caller carries (issue 12): resumable from a checkpoint or
+/// from a value set by hand, schedule-proof, shardable, and O(1) per step at any `t`.
+mod scalar_state {
+    use fused_optim::{NAdam, Optimizer};
+
+    use crate::common::scalars::*;
+    use crate::common::{backends, first_difference};
+
+    /// PyTorch's `mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))`, a Python float.
+    fn mu(opt: &NAdam, t: u64) -> f64 {
+        opt.betas.0 * (1.0 - 0.5 * 0.96_f64.powf(t as f64 * opt.momentum_decay))
+    }
+
+    /// PyTorch's single-tensor NAdam step `t` written out with `f32` operations (no weight
+    /// decay, no maximize), from `mu_product` before the step; returns the product after it.
+    fn step_by_hand(
+        opt: &NAdam,
+        t: u64,
+        product: f32,
+        p: &mut [f32],
+        g: &[f32],
+        state: &mut [f32],
+    ) -> f32 {
+        let n = p.len();
+        let (m, v) = state[..2 * n].split_at_mut(n);
+        // mu_product *= mu: an f32 tensor times the Python float, rounded to f32 first.
+        let product = product * mu(opt, t) as f32;
+        let mu_next = mu(opt, t + 1);
+        // The two addcdiv values, in f64 from mu_product.item(), each rounded once to f32.
+        let pi = f64::from(product);
+        let grad_coef = (-opt.lr * (1.0 - mu(opt, t)) / (1.0 - pi)) as f32;
+        let exp_avg_coef = ((-opt.lr * mu_next) / (1.0 - pi * mu_next)) as f32;
+        let bias_correction2 = (1.0 - opt.betas.1.powf(t as f64)) as f32;
+        let (w, beta2, one_minus_beta2) = (
+            (1.0 - opt.betas.0) as f32,
+            opt.betas.1 as f32,
+            (1.0 - opt.betas.1) as f32,
+        );
+        assert!(w < 0.5, "the lerp's first form");
+        for i in 0..n {
+            m[i] = w.mul_add(g[i] - m[i], m[i]); // exp_avg.lerp_(grad, 1 - beta1)
+            v[i] = (one_minus_beta2 * g[i]).mul_add(g[i], v[i] * beta2); // mul_, addcmul_
+            let denom = (v[i] / bias_correction2).sqrt() + opt.eps as f32;
+            p[i] += (grad_coef * g[i]) / denom; // addcdiv_: not fused
+            p[i] += (exp_avg_coef * m[i]) / denom;
+        }
+        product
+    }
+
+    /// Stopping after step 7 of 20, copying parameters and state (the planes and
+    /// `mu_product`) into fresh buffers and continuing there: the bits of not stopping.
+    #[test]
+    fn resumes_from_a_checkpoint() {
+        for opt in super::variants() {
+            let state = check_resumes_from_a_copy(&opt, 37, 7, 20);
+            assert_eq!(
+                state[2 * 37].to_bits(),
+                opt.mu_product(7).to_bits(),
+                "{opt:?}"
+            );
+        }
+    }
+
+    /// A run resumed from the planes after step k and a `mu_product` set by hand: the product
+    /// of PyTorch's `f32(μₜ)` factors, rounded at each step, which `NAdam::mu_product(k)`
+    /// recomputes; the same bits as not stopping.
+    #[test]
+    fn resumes_from_mu_product_set_by_hand() {
+        for opt in [
+            NAdam::default(),
+            NAdam {
+                momentum_decay: 0.3,
+                betas: (0.5, 0.9),
+                ..NAdam::default()
+            },
+        ] {
+            for k in [1, 2, 10, 60] {
+                let by_hand = (1..=k).fold(1.0_f32, |product, t| product * mu(&opt, t) as f32);
+                assert_eq!(
+                    opt.mu_product(k).to_bits(),
+                    by_hand.to_bits(),
+                    "{opt:?}, {k}"
+                );
+                check_resumes_from_scalars(&opt, 19, k, k + 5, &[by_hand]);
+            }
+        }
+    }
+
+    /// A `momentum_decay` changed between steps (3 steps at PyTorch's 4e-3, then 0.5): the
+    /// product keeps the factors of the old one, as PyTorch's running `mu_product` does, and
+    /// the step after the change is PyTorch's step from that product, bit for bit.
+    #[test]
+    fn a_changed_momentum_decay_keeps_the_old_factors() {
+        let n = 19;
+        let before = NAdam {
+            lr: 0.01,
+            ..NAdam::default()
+        };
+        let after = NAdam {
+            momentum_decay: 0.5,
+            ..before
+        };
+        let product3 = (1..=3).fold(1.0_f32, |product, t| product * mu(&before, t) as f32);
+        let product5 = (4..=5).fold(product3, |product, t| product * mu(&after, t) as f32);
+        // Neither constant momentum_decay gives it: the product carries the old factors.
+        assert_ne!(product5, after.mu_product(5));
+        assert_ne!(product5, before.mu_product(5));
+        for backend in backends() {
+            let mut run = fresh(&before, n);
+            step_through(&before, backend, &mut run, 1..=3);
+            assert_eq!(run.1[2 * n].to_bits(), product3.to_bits(), "{backend:?}");
+            let mut by_hand = run.clone();
+            step_through(&after, backend, &mut run, 4..=5);
+            assert_eq!(run.1[2 * n].to_bits(), product5.to_bits(), "{backend:?}");
+            let mut product = product3;
+            for t in 4..=5 {
+                let (p, state) = &mut by_hand;
+                product = step_by_hand(&after, t, product, p, &grads(n, t), state);
+            }
+            assert_eq!(
+                first_difference(&run.0, &by_hand.0),
+                None,
+                "{backend:?}: params"
+            );
+            assert_eq!(first_difference(&run.1[..2 * n], &by_hand.1[..2 * n]), None);
+        }
+    }
+
+    /// `step_planes` on pieces of the slices, every piece reading the same `mu_product` (the
+    /// whole scalars slice, unchanged by the pieces), then one `advance_scalars`: the bits of
+    /// one `step`, after every step.
+    #[test]
+    fn sharded_steps_read_the_same_scalars() {
+        for opt in super::variants() {
+            check_sharded_equals_step(&opt, 1000, &[1, 333, 334, 999], 5);
+        }
+    }
+
+    /// A step costs O(1) beyond its elements at any `t`: NAdam (momentum_decay 1.0, which once
+    /// made `mu_product` loop forever, and the default) at t = 2⁶⁴ − 1, 2⁶⁴ − 2 and 2⁵³ + 1 on
+    /// one element, every entry point, and `NAdam::mu_product(u64::MAX)`, under a hang guard.
+    #[test]
+    fn steps_at_any_t_finish() {
+        let opts = [
+            NAdam {
+                momentum_decay: 1.0,
+                ..NAdam::default()
+            },
+            NAdam::default(),
+        ];
+        finishes_within(10, "NAdam steps at huge t", move || {
+            for opt in opts {
+                for t in [u64::MAX, u64::MAX - 1, (1 << 53) + 1] {
+                    for backend in backends() {
+                        let (mut p, mut state) = ([1.0_f32], [0.0_f32; 3]);
+                        opt.init_state(&mut state).unwrap();
+                        opt.step_with(backend, t, &mut p, &[0.5], &mut state)
+                            .unwrap();
+                        assert!(p[0] < 1.0 && (0.0..1.0).contains(&state[2]), "{opt:?}, {t}");
+                        let (planes, scalars) = state.split_at_mut(2);
+                        let (m, v) = planes.split_at_mut(1);
+                        let mut slices: [&mut [f32]; 3] = [m, v, &mut scalars[..]];
+                        opt.step_planes_with(backend, t, &mut p, &[0.5], &mut slices)
+                            .unwrap();
+                        opt.advance_scalars(t, scalars).unwrap();
+                    }
+                }
+            }
+        });
+        for opt in opts {
+            let product = finishes_within(10, "NAdam::mu_product(u64::MAX)", move || {
+                opt.mu_product(u64::MAX)
+            });
+            // μ ≤ β1 = 0.9: the product has sunk to 0 or to a subnormal fixed point.
+            assert!(
+                (0.0..f32::MIN_POSITIVE).contains(&product),
+                "{opt:?}: {product}"
+            );
+        }
+    }
 }

@@ -313,22 +313,6 @@ impl Golden for RAdam {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        if self.decoupled_weight_decay {
-            0.0
-        } else {
-            self.weight_decay
-        }
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "exp_avg" => gradient,
-            "exp_avg_sq" => (1.0 - self.betas.1) * gradient * gradient,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]

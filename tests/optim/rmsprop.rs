@@ -328,20 +328,6 @@ impl Golden for RmsProp {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        self.weight_decay
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "square_avg" => (1.0 - self.alpha) * gradient * gradient,
-            "grad_avg" => gradient,
-            // b ← momentum · b + g / d: its input is bounded by |b| and the previous |b|.
-            "momentum_buffer" => 0.0,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]
@@ -438,4 +424,65 @@ pub fn reference(o: &RmsProp, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("RMSprop", reference_strategy(), reference);
+}
+
+/// A fused multiply-add exactly where PyTorch 2.15's CPU kernels fuse (docs/conventions.md):
+/// the case fails if the kernel rounds the product on its own, on every back-end.
+mod fma_where_pytorch_fuses {
+    use super::*;
+    use crate::common::hand::*;
+
+    /// Centered RMSprop's `square_avg.addcmul(grad_avg, grad_avg, value=−1)` is
+    /// `fma(−a, a, v)`, one rounding, under the square root. RMSprop(lr=0.01, centered=True)
+    /// with PyTorch's alpha 0.99 and eps 1e-8, from a checkpoint's `square_avg` and
+    /// `grad_avg`:
+    ///
+    /// ```text
+    /// v ← fma(f32(1 − α) · g, g, v · f32(α))      (mul_, then addcmul_)
+    /// a ← fma(f32(1 − α), g − a, a)               (lerp_, weight 0.01 < 0.5)
+    /// p ← p + (f32(−lr) · g) / (√fma(−a, a, v) + f32(eps))   (addcdiv_: not fused)
+    /// ```
+    ///
+    /// Every element's parameter differs when `a · a` is rounded first.
+    #[test]
+    fn centered_rmsprop_variance() {
+        let opt = RmsProp {
+            lr: 0.01,
+            centered: true,
+            ..RmsProp::default()
+        };
+        let (alpha, one_minus_alpha) = (0.99_f64 as f32, (1.0 - 0.99_f64) as f32);
+        let (neg_lr, eps) = (-0.01_f64 as f32, 1e-8_f64 as f32);
+        let p0 = [0.66_f32, 1.6, -0.92];
+        let (v0, a0) = ([2.68_f32, 2.63, 2.88], [-1.68_f32, 1.44, -1.69]);
+        let g = [2.36_f32, 1.04, -2.87];
+        let v: [f32; 3] =
+            std::array::from_fn(|i| (one_minus_alpha * g[i]).mul_add(g[i], v0[i] * alpha));
+        let a: [f32; 3] = std::array::from_fn(|i| one_minus_alpha.mul_add(g[i] - a0[i], a0[i]));
+        let step = |fused: bool| -> [f32; 3] {
+            std::array::from_fn(|i| {
+                let variance = if fused {
+                    (-a[i]).mul_add(a[i], v[i])
+                } else {
+                    v[i] - a[i] * a[i]
+                };
+                p0[i] + (neg_lr * g[i]) / (variance.sqrt() + eps)
+            })
+        };
+        let (p, p_unfused) = (step(true), step(false));
+        for i in 0..3 {
+            assert_ne!(p[i], p_unfused[i], "element {i}");
+        }
+        check_from(
+            &opt,
+            &["square_avg", "grad_avg"],
+            p0,
+            &[v0, a0],
+            &[Step {
+                grad: g,
+                params: p,
+                state: &[v, a],
+            }],
+        );
+    }
 }

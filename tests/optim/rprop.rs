@@ -290,18 +290,6 @@ impl Golden for Rprop {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        0.0
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "prev" => gradient,
-            "step_size" => 0.0,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]

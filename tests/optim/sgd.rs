@@ -389,17 +389,6 @@ impl Golden for Sgd {
             maximize: hp.flag("maximize"),
         }
     }
-
-    fn l2(&self) -> f64 {
-        self.weight_decay
-    }
-
-    fn input_scale(&self, plane: &str, gradient: f64, _param: f64) -> f64 {
-        match plane {
-            "momentum_buffer" => gradient,
-            _ => unreachable!("{plane}"),
-        }
-    }
 }
 
 #[test]
@@ -469,4 +458,69 @@ pub fn reference(o: &Sgd, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("SGD", reference_strategy(), reference);
+}
+
+/// A fused multiply-add exactly where PyTorch 2.15's CPU kernels fuse (docs/conventions.md):
+/// each case fails if the kernel rounds the product on its own, on every back-end.
+mod fma_where_pytorch_fuses {
+    use super::*;
+    use crate::common::hand::*;
+
+    /// Issue 12's case, `SGD(lr=0.01, weight_decay=1e-4, maximize=True)`, one step. PyTorch:
+    ///
+    /// ```text
+    /// g ← −g
+    /// g ← g.add(p, alpha=weight_decay) = fma(p, f32(1e-4), g)
+    /// p ← p.add(g, alpha=−lr)          = fma(g, f32(−0.01), p)
+    /// ```
+    ///
+    /// p0 = −14.466755867004395, g = 1433.5267333984375 gives PyTorch's −0.13147421181201935
+    /// (rounding each product: −0.13147449493408203, the crate's value before issue 12; this
+    /// element needs the second FMA). p0 = ∓120.43, g = ±125.72 need both FMAs.
+    #[test]
+    fn sgd_weight_decay_and_step() {
+        let opt = Sgd {
+            lr: 0.01,
+            weight_decay: 1e-4,
+            maximize: true,
+            ..Sgd::default()
+        };
+        let (wd, neg_lr) = (1e-4_f64 as f32, -0.01_f64 as f32);
+        let p0 = [-14.466755867004395_f64 as f32, -120.43, 120.43];
+        let g = [1433.5267333984375_f64 as f32, 125.72, -125.72];
+        let fused: [f32; 3] = std::array::from_fn(|i| {
+            let g = p0[i].mul_add(wd, -g[i]);
+            g.mul_add(neg_lr, p0[i])
+        });
+        assert_eq!(fused[0], -0.13147421181201935_f64 as f32, "PyTorch's value");
+        for (wd_fused, step_fused) in [(false, true), (true, false), (false, false)] {
+            let other: [f32; 3] = std::array::from_fn(|i| {
+                let g = if wd_fused {
+                    p0[i].mul_add(wd, -g[i])
+                } else {
+                    p0[i] * wd - g[i]
+                };
+                if step_fused {
+                    g.mul_add(neg_lr, p0[i])
+                } else {
+                    g * neg_lr + p0[i]
+                }
+            });
+            assert_ne!(other[1], fused[1], "the case needs both FMAs");
+            if !step_fused {
+                assert_eq!(other[0], -0.13147449493408203_f64 as f32);
+            }
+        }
+        check_from(
+            &opt,
+            &[],
+            p0,
+            &[],
+            &[Step {
+                grad: g,
+                params: fused,
+                state: &[],
+            }],
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Bad input never panics and never writes: every refused call leaves every buffer
 //! byte-identical and returns the typed error that names the problem.
 
+use fused_optim::pipeline::{GradPipeline, GradStats, Group};
 use fused_optim::{Adam, AnyOptimizer, Backend, Error, HyperParameter, Optimizer, Sgd};
 use proptest::prelude::*;
 
@@ -288,6 +289,14 @@ fn errors_display_what_is_wrong() {
             .to_string(),
         "step number t must be >= 1 (steps count from 1)"
     );
+    let mut state = [0.0, 0.0, 1.5]; // exp_avg, exp_avg_sq, mu_product
+    let err = fused_optim::NAdam::default()
+        .step(1, &mut [0.0], &[0.0], &mut state)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid state mu_product: 1.5 (expected in [0, 1])"
+    );
     let boxed: Box<dyn std::error::Error> = Box::new(Error::ZeroStep);
     assert!(boxed.to_string().contains("t must be"));
 }
@@ -332,6 +341,8 @@ enum Corruption {
     State(usize),
     StepZero,
     HyperParameter(usize),
+    /// An invalid value of the scalar state, if the optimizer has any (else step 0).
+    Scalar(usize, usize),
 }
 
 proptest! {
@@ -349,6 +360,7 @@ proptest! {
             (0usize..1500).prop_map(Corruption::State),
             Just(Corruption::StepZero),
             (0usize..1000).prop_map(Corruption::HyperParameter),
+            (0usize..8, 0usize..16).prop_map(|(i, v)| Corruption::Scalar(i, v)),
         ],
     ) {
         let refused = refused();
@@ -361,11 +373,23 @@ proptest! {
                 let len = bad.state_len(n);
                 (bad, 1, n, len)
             }
+            Corruption::Scalar(..) if !opt.scalar_names().is_empty() => (opt, 1, n, valid_state),
             _ => (opt, 0, n, valid_state),
         };
         let mut params = values[..n].to_vec();
         let grads = values[n..n + grads_len].to_vec();
         let mut state = values[values.len() - state_len..].to_vec();
+        if let Corruption::Scalar(i, v) = corruption {
+            // Valid scalars but one (the planes stay arbitrary).
+            let planes = opt.state_planes() * n;
+            let mut scalars = initial_state(&opt, 0);
+            if let Some(name) = opt.scalar_names().get(i % scalars.len().max(1)) {
+                let bad = scalar_values(name).1;
+                let at = i % scalars.len();
+                scalars[at] = bad[v % bad.len()];
+                state[planes..].copy_from_slice(&scalars);
+            }
+        }
         let (p0, s0) = (params.clone(), state.clone());
         for backend in backends() {
             prop_assert!(opt.step_with(backend, t, &mut params, &grads, &mut state).is_err());
@@ -398,4 +422,318 @@ fn lr_through_the_trait() {
 /// Length of the optimizer's scalar state.
 fn opt_scalars(any: &AnyOptimizer) -> usize {
     any.scalar_names().len()
+}
+
+/// The values each scalar of the scalar state ([`Optimizer::scalar_names`]) accepts at the
+/// edges of its range, and those it refuses with `Error::InvalidState`.
+fn scalar_values(name: &str) -> (&'static [f32], &'static [f32]) {
+    const TINY: f32 = f32::from_bits(1); // the smallest subnormal
+    const ABOVE_ONE: f32 = 1.000_000_1; // the next f32 after 1
+    match name {
+        // NAdam: in [0, 1].
+        "mu_product" => (
+            &[0.0, -0.0, TINY, 0.5, 1.0],
+            &[
+                f32::NAN,
+                -TINY,
+                -0.5,
+                ABOVE_ONE,
+                2.0,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+            ],
+        ),
+        // ASGD: finite and >= 0.
+        "eta" => (
+            &[0.0, -0.0, TINY, 1e3, f32::MAX],
+            &[f32::NAN, -TINY, -1.0, f32::INFINITY, f32::NEG_INFINITY],
+        ),
+        // ASGD: in (0, 1].
+        "mu" => (
+            &[TINY, 0.5, 1.0],
+            &[
+                0.0,
+                -0.0,
+                f32::NAN,
+                -1.0,
+                ABOVE_ONE,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+            ],
+        ),
+        _ => panic!("no values for the scalar state {name:?}: add them here"),
+    }
+}
+
+/// The optimizer variants with scalar state, and every invalid scalar state of each:
+/// `init_state`'s scalars with the one at `index` set to `value`.
+fn invalid_scalar_states() -> Vec<(AnyOptimizer, usize, f32, Vec<f32>)> {
+    let mut all = Vec::new();
+    for any in every_variant() {
+        for (index, name) in any.scalar_names().iter().enumerate() {
+            for &value in scalar_values(name).1 {
+                let mut scalars = initial_state(&any, 0);
+                scalars[index] = value;
+                all.push((any, index, value, scalars));
+            }
+        }
+    }
+    assert!(!all.is_empty(), "NAdam and ASGD have scalar state");
+    all
+}
+
+/// `Error::InvalidState` naming scalar `index` of `any` and its `value` (NaN-aware).
+fn invalid_state(any: &AnyOptimizer, index: usize, value: f32) -> impl Fn(&Error) -> bool {
+    let name = any.scalar_names()[index];
+    move |e| {
+        matches!(e, Error::InvalidState { name: n, value: v, .. }
+            if *n == name && same_bits(*v, value))
+    }
+}
+
+/// An invalid scalar state (NaN, out of range) is refused with `Error::InvalidState` before
+/// any write, by `step`, `step_with` on every back-end, `step_planes(_with)` (the scalars
+/// slice) and `step_parallel`; whatever the number of elements.
+#[test]
+fn invalid_scalar_state_is_refused_before_any_write() {
+    for (any, index, value, scalars) in invalid_scalar_states() {
+        let expected = invalid_state(&any, index, value);
+        for n in [0, 1, 23] {
+            let planes = any.state_planes() * n;
+            let mut buffers = Buffers::new(n, n, any.state_len(n), 13);
+            buffers.state[planes..].copy_from_slice(&scalars);
+            buffers.refuse(&any, 1, &expected);
+            let before = buffers.state.clone();
+            let err = any
+                .step(1, &mut buffers.params, &buffers.grads, &mut buffers.state)
+                .unwrap_err();
+            assert!(expected(&err), "{any:?}: {err:?}");
+            assert!(err.to_string().starts_with("invalid state "), "{err}");
+            if n > 0 {
+                let (elements, scalars) = buffers.state.split_at_mut(planes);
+                let mut slices: Vec<&mut [f32]> = elements.chunks_mut(n).collect();
+                slices.push(scalars);
+                let err = any
+                    .step_planes(1, &mut buffers.params, &buffers.grads, &mut slices)
+                    .unwrap_err();
+                assert!(expected(&err), "{any:?}: {err:?}");
+            }
+            #[cfg(feature = "rayon")]
+            {
+                let err = any
+                    .step_parallel(1, &mut buffers.params, &buffers.grads, &mut buffers.state)
+                    .unwrap_err();
+                assert!(expected(&err), "{any:?}: {err:?}");
+            }
+            assert!(identical(&buffers.state, &before), "{any:?}: state written");
+        }
+    }
+}
+
+/// The valid edges of every scalar's range are accepted by every entry point.
+#[test]
+fn scalar_state_at_the_edges_of_its_range_is_accepted() {
+    for any in every_variant() {
+        for (index, name) in any.scalar_names().iter().enumerate() {
+            for &value in scalar_values(name).0 {
+                let n = 5;
+                let mut state = initial_state(&any, n);
+                let planes = any.state_planes() * n;
+                state[planes + index] = value;
+                for backend in backends() {
+                    let (mut params, mut s) = (pseudo_random(n, 1), state.clone());
+                    any.step_with(backend, 1, &mut params, &[0.5; 5], &mut s)
+                        .unwrap_or_else(|e| panic!("{any:?}, {name} = {value}: {e}"));
+                }
+                any.advance_scalars(1, &mut state[planes..]).unwrap();
+            }
+        }
+    }
+}
+
+/// `step_planes(_with)` takes the scalar state as one trailing slice holding all of it:
+/// shorter or longer is refused (`LengthMismatch` naming "scalars") before any write.
+#[test]
+fn step_planes_needs_the_whole_scalar_state() {
+    for any in every_variant() {
+        let s = any.scalar_names().len();
+        if s == 0 {
+            continue;
+        }
+        let n = 17;
+        let k = any.state_planes();
+        let params = pseudo_random(n, 1);
+        let grads = pseudo_random(n, 2);
+        let mut planes_storage = initial_state(&any, n)[..k * n].to_vec();
+        let init = initial_state(&any, 0);
+        for len in [0, s - 1, s + 1, 2 * s] {
+            let mut scalars: Vec<f32> = init.iter().copied().cycle().take(len).collect();
+            let before = (planes_storage.clone(), scalars.clone());
+            for backend in backends() {
+                let mut p = params.clone();
+                let mut slices: Vec<&mut [f32]> = planes_storage.chunks_mut(n).collect();
+                slices.push(&mut scalars);
+                let err = any
+                    .step_planes_with(backend, 1, &mut p, &grads, &mut slices)
+                    .unwrap_err();
+                assert_eq!(
+                    err,
+                    Error::LengthMismatch {
+                        what: "scalars",
+                        expected: s,
+                        found: len
+                    },
+                    "{any:?} on {backend:?}"
+                );
+                assert!(identical(&p, &params));
+            }
+            assert!(identical(&planes_storage, &before.0) && identical(&scalars, &before.1));
+        }
+    }
+}
+
+/// `init_state` refuses a buffer too short for the scalar state (which follows the planes),
+/// and writes `init_state`'s scalars into one that holds exactly them (no elements).
+#[test]
+fn init_state_refuses_buffers_shorter_than_the_scalar_state() {
+    for any in every_variant() {
+        let s = any.scalar_names().len();
+        for len in 0..s {
+            let mut state = pseudo_random(len, 3);
+            let before = state.clone();
+            assert_eq!(
+                any.init_state(&mut state),
+                Err(Error::LengthMismatch {
+                    what: "state",
+                    expected: s,
+                    found: len
+                }),
+                "{any:?}"
+            );
+            assert!(identical(&state, &before));
+        }
+        let mut scalars = vec![f32::NAN; s];
+        any.init_state(&mut scalars).unwrap();
+        let k = any.state_planes();
+        let mut whole = vec![f32::NAN; any.state_len(3)];
+        any.init_state(&mut whole).unwrap();
+        assert!(identical(&scalars, &whole[3 * k..]), "{any:?}");
+        assert!(scalars.iter().all(|x| !x.is_nan()), "{any:?}");
+    }
+}
+
+/// `advance_scalars` checks everything a step checks that concerns it (hyper-parameters,
+/// `t >= 1`, the length of the scalars, their values) before writing; without scalar state it
+/// takes an empty slice only.
+#[test]
+fn advance_scalars_refuses_before_any_write() {
+    for any in every_variant() {
+        let s = any.scalar_names().len();
+        let init = initial_state(&any, 0);
+        let mut scalars = init.clone();
+        assert_eq!(any.advance_scalars(0, &mut scalars), Err(Error::ZeroStep));
+        assert!(identical(&scalars, &init));
+        for len in [Some(s + 1), s.checked_sub(1)].into_iter().flatten() {
+            let mut wrong = vec![0.5; len];
+            assert_eq!(
+                any.advance_scalars(1, &mut wrong),
+                Err(Error::LengthMismatch {
+                    what: "scalars",
+                    expected: s,
+                    found: len
+                }),
+                "{any:?}"
+            );
+            assert!(wrong.iter().all(|&x| x == 0.5));
+        }
+        any.advance_scalars(1, &mut scalars).unwrap();
+    }
+    for (any, index, value, scalars) in invalid_scalar_states() {
+        let mut s = scalars.clone();
+        let err = any.advance_scalars(3, &mut s).unwrap_err();
+        assert!(invalid_state(&any, index, value)(&err), "{any:?}: {err:?}");
+        assert!(identical(&s, &scalars));
+    }
+    let mut checked = 0;
+    for (bad, refusal) in refused() {
+        if bad.scalar_names().is_empty() {
+            continue;
+        }
+        // Valid scalars (0.5 is in every scalar's range): the hyper-parameter is what is wrong.
+        let mut scalars: Vec<f32> = bad.scalar_names().iter().map(|_| 0.5).collect();
+        let before = scalars.clone();
+        let err = bad.advance_scalars(1, &mut scalars).unwrap_err();
+        assert!(refusal.matches(&err), "{bad:?}: {err:?}");
+        assert!(identical(&scalars, &before));
+        checked += 1;
+    }
+    assert!(checked > 0);
+}
+
+/// The pipeline checks every group's scalar state before it writes anything: an invalid one
+/// in the last group leaves every group untouched (`step_with` on every back-end, `step`,
+/// `step_sharded`).
+#[test]
+fn pipeline_refuses_invalid_scalar_state_in_any_group() {
+    fn groups<'a>(
+        params: &'a mut [Vec<f32>],
+        grads: &'a [Vec<f32>],
+        states: &'a mut [Vec<f32>],
+    ) -> Vec<Group<'a>> {
+        params
+            .iter_mut()
+            .zip(grads)
+            .zip(states.iter_mut())
+            .map(|((params, grads), state)| Group {
+                params,
+                grads,
+                state,
+            })
+            .collect()
+    }
+    let pipeline = GradPipeline {
+        grad_scale: 4.0,
+        max_norm: Some(1.0),
+        skip_non_finite: true,
+    };
+    for (any, index, value, bad_scalars) in invalid_scalar_states() {
+        let expected = invalid_state(&any, index, value);
+        let lens = [7, 0, 30];
+        let mut params: Vec<Vec<f32>> = lens.iter().map(|&n| pseudo_random(n, 1)).collect();
+        let grads: Vec<Vec<f32>> = lens.iter().map(|&n| pseudo_random(n, 2)).collect();
+        let mut states: Vec<Vec<f32>> = lens.iter().map(|&n| initial_state(&any, n)).collect();
+        let planes = any.state_planes() * lens[2];
+        states[2][planes..].copy_from_slice(&bad_scalars);
+        let before = (params.clone(), states.clone());
+        for backend in backends() {
+            let err = pipeline
+                .step_with(
+                    backend,
+                    &any,
+                    1,
+                    &mut groups(&mut params, &grads, &mut states),
+                )
+                .unwrap_err();
+            assert!(expected(&err), "{any:?} on {backend:?}: {err:?}");
+        }
+        let err = pipeline
+            .step(&any, 1, &mut groups(&mut params, &grads, &mut states))
+            .unwrap_err();
+        assert!(expected(&err), "{any:?}: {err:?}");
+        let total = grads.iter().fold(GradStats::ZERO, |acc, g| {
+            acc.combine(GradStats::of(g, pipeline.grad_scale))
+        });
+        let last = groups(&mut params, &grads, &mut states).pop().unwrap();
+        let err = pipeline
+            .step_sharded(&any, 1, Some(total), last)
+            .unwrap_err();
+        assert!(expected(&err), "{any:?}: {err:?}");
+        for (a, b) in params
+            .iter()
+            .zip(&before.0)
+            .chain(states.iter().zip(&before.1))
+        {
+            assert!(identical(a, b), "{any:?}: written");
+        }
+    }
 }

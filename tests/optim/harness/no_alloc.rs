@@ -65,11 +65,19 @@ fn steps_allocate_nothing() {
                 opt.step_with(backend, t, &mut params, &grads, &mut state)
                     .unwrap();
                 opt.init_state(&mut state).unwrap();
-                // The error path allocates nothing either.
+                // The error paths allocate nothing either: step 0, an invalid scalar state.
                 assert!(
                     opt.step_with(backend, 0, &mut params, &grads, &mut state)
                         .is_err()
                 );
+                if let Some(&scalar) = state.get(k * n) {
+                    state[k * n] = f32::NAN;
+                    assert!(
+                        opt.step_with(backend, t, &mut params, &grads, &mut state)
+                            .is_err()
+                    );
+                    state[k * n] = scalar;
+                }
             }
             assert_eq!(allocations(), before, "{any:?} on {backend:?}");
         }
@@ -85,7 +93,14 @@ fn steps_allocate_nothing() {
         let count = k + usize::from(!opt.scalar_names().is_empty());
         opt.step_planes(1, &mut params, &grads, &mut planes[..count])
             .unwrap();
-        assert_eq!(allocations(), before, "{any:?} step_planes");
+        // And the scalar state's advance after a sharded step.
+        let scalars = &mut state[k * n..];
+        opt.advance_scalars(1, scalars).unwrap();
+        assert_eq!(
+            allocations(),
+            before,
+            "{any:?} step_planes, advance_scalars"
+        );
     }
 }
 

@@ -375,29 +375,50 @@ fn bad_calls_write_nothing() {
     ));
 }
 
-/// The skip rule looks at the *unscaled* gradients (documented departure from `GradScaler`,
-/// which checks the scaled ones): with a loss scale of 0.5 a finite 3e38 unscales to +inf, so
-/// the step is skipped and nothing is written, on every back-end.
+/// The skip rule looks at the *unscaled* gradients (a documented departure from
+/// `GradScaler`, which checks the scaled ones): with a loss scale of 0.5 a finite 3e38
+/// unscales to +inf, so the step is skipped and nothing is written in any group (scalar state
+/// included), for every optimizer variant on every back-end. At a loss scale of 1 the same
+/// gradients are finite and the step is taken.
 #[test]
 fn skip_checks_the_unscaled_gradients() {
-    let pipeline = GradPipeline {
+    let skip = GradPipeline {
         grad_scale: 0.5,
         max_norm: None,
         skip_non_finite: true,
     };
-    let sgd = fused_optim::Sgd::default();
-    for backend in backends() {
-        let mut params = [1.0_f32, 2.0];
-        let grads = [3e38_f32, 1.0];
-        assert!(grads.iter().all(|g| g.is_finite()));
-        let mut state: [f32; 0] = [];
-        let mut groups = [Group {
-            params: &mut params,
-            grads: &grads,
-            state: &mut state,
-        }];
-        let report = pipeline.step_with(backend, &sgd, 1, &mut groups).unwrap();
-        assert!(!report.stepped, "{backend:?}");
-        assert_eq!(params, [1.0, 2.0], "{backend:?}");
+    let unscaled = (1.0 / skip.grad_scale) as f32;
+    assert!(3e38_f32.is_finite() && (3e38_f32 * unscaled).is_infinite());
+    for any in every_variant() {
+        let opt = any.as_dyn();
+        let mut buffers = Buffers::new(opt, &[5, 20], 8, 1.0);
+        buffers.grads[1][13] = 3e38;
+        let before = buffers.clone();
+        for backend in backends() {
+            let report = skip
+                .step_with(backend, opt, 1, &mut buffers.groups())
+                .unwrap();
+            assert!(!report.stepped, "{any:?} on {backend:?}");
+            assert_eq!(
+                report.grad_norm,
+                Some(f64::INFINITY),
+                "{any:?} on {backend:?}"
+            );
+            assert!(
+                buffers.identical(&before),
+                "{any:?} on {backend:?}: written"
+            );
+        }
+        let report = GradPipeline {
+            grad_scale: 1.0,
+            ..skip
+        }
+        .step(opt, 1, &mut buffers.groups())
+        .unwrap();
+        assert!(
+            report.stepped && report.grad_norm.is_some_and(f64::is_finite),
+            "{any:?}"
+        );
+        assert!(!buffers.identical(&before), "{any:?}: nothing stepped");
     }
 }
