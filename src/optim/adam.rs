@@ -1,7 +1,7 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, WeightDecay, f32_of, kernel, run};
+use super::common::{DecayKernels, Divisor, WeightDecay, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -84,7 +84,8 @@ hyper_parameters! {
 #[derive(Clone, Copy, Debug)]
 struct AdamScalars {
     moments: AdamMoments,
-    bias_correction2_sqrt: f32,
+    /// `f32(√bc2)`; `sqrt(v)` (any `f32` `v`) is within [`Divisor`]'s range.
+    bias_correction2_sqrt: Divisor,
     eps: f32,
     neg_step_size: f32,
 }
@@ -100,7 +101,7 @@ kernel! {
         } else {
             v
         };
-        let denom = v.sqrt() / L::splat(s.bias_correction2_sqrt) + L::splat(s.eps);
+        let denom = s.bias_correction2_sqrt.divide(v.sqrt()) + L::splat(s.eps);
         p + (L::splat(s.neg_step_size) * m) / denom
     }
 }
@@ -113,7 +114,7 @@ impl sealed::Apply for Adam {
         let bias_correction2 = 1.0 - libm::pow(beta2, t);
         let s = AdamScalars {
             moments: AdamMoments::new(call.prescale, self),
-            bias_correction2_sqrt: f32_of(libm::pow(bias_correction2, 0.5)),
+            bias_correction2_sqrt: Divisor::new(f32_of(libm::pow(bias_correction2, 0.5))),
             eps: f32_of(self.eps),
             neg_step_size: f32_of(-(self.lr / bias_correction1)),
         };

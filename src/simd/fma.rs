@@ -153,6 +153,12 @@ macro_rules! without_hardware_fma {
 }
 
 with_hardware_fma! {
+    /// Whether the scalar lane's `mul_add` is a hardware instruction.
+    pub(crate) const SCALAR_IN_HARDWARE: bool = true;
+
+    /// Whether the `wide` vector lane's `mul_add` is a hardware instruction.
+    pub(crate) const VECTOR_IN_HARDWARE: bool = true;
+
     /// `a · b + c`, one rounding: the build's FMA instruction.
     #[inline(always)]
     pub(crate) fn mul_add(a: f32, b: f32, c: f32) -> f32 {
@@ -168,6 +174,12 @@ with_hardware_fma! {
 }
 
 without_hardware_fma! {
+    /// Whether the scalar lane's `mul_add` is a hardware instruction (Cortex-M's `vfma.f32`).
+    pub(crate) const SCALAR_IN_HARDWARE: bool = cfg!(fused_optim_vfma);
+
+    /// Whether the `wide` vector lane's `mul_add` is a hardware instruction.
+    pub(crate) const VECTOR_IN_HARDWARE: bool = false;
+
     /// `a · b + c`, one rounding, in software ([`fma_f32`]). Not `libm::fmaf`: its software
     /// path (every target but x86 CPUs with FMA and aarch64) rounds some subnormal results
     /// wrongly (compiler-builtins issue 1262), and on x86 it is an indirect call.

@@ -67,6 +67,10 @@ pub(crate) trait Lane:
     /// emulation where it has none).
     fn mul_add(self, b: Self, c: Self) -> Self;
 
+    /// Whether [`Lane::mul_add`] is one hardware instruction (else it is emulated, and costs
+    /// several times a division): a choice between two ways to the same bits, never of bits.
+    const HARDWARE_FMA: bool;
+
     /// A per-lane condition, from a comparison; consumed by [`Lane::select`].
     type Mask: Copy;
 

@@ -26,6 +26,8 @@ mod vector {
     impl Lane for Vector {
         const LANES: usize = N;
 
+        const HARDWARE_FMA: bool = super::super::fma::VECTOR_IN_HARDWARE;
+
         #[inline(always)]
         fn splat(x: f32) -> Self {
             Vector::splat(x)

@@ -5,6 +5,8 @@ use super::Lane;
 impl Lane for f32 {
     const LANES: usize = 1;
 
+    const HARDWARE_FMA: bool = super::fma::SCALAR_IN_HARDWARE;
+
     #[inline(always)]
     fn splat(x: f32) -> Self {
         x

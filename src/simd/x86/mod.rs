@@ -71,6 +71,9 @@ macro_rules! lane {
         impl Lane for $ty {
             const LANES: usize = $lanes;
 
+            // Both x86 back-ends require FMA3 (AVX2's check asks for `fma` as well).
+            const HARDWARE_FMA: bool = true;
+
             type Mask = $mask;
 
             #[inline(always)]
