@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """A/B throughput of two commits' `benches/step.rs`, measured in one run.
 
-    python3 benches/ab.py OLD NEW [--sizes 65536] [--time 1.0] [--rustflags "..."]
+    python3 benches/ab.py OLD NEW [--sizes 65536] [--time 1.0] [--rustflags "..."] [--only RE]
 
 Builds the criterion bench of each commit (a `git worktree` under /tmp, removed afterwards,
 default release build unless --rustflags), then for every bench group runs OLD and NEW one
 after the other (interleaved, so drift in the machine's load hits both) and prints a markdown
 table of Melem/s per group and back-end with the ratio NEW / OLD. Groups and back-ends that
-only one commit has are skipped. Only the standard library is used.
+only one commit has are skipped; `--only` keeps the groups whose name matches a regular
+expression. Only the standard library is used.
 """
 
 import argparse
@@ -27,7 +28,9 @@ def build(repo, commit, rustflags, root):
     tree = os.path.join(root, commit)
     subprocess.run(["git", "-C", repo, "worktree", "add", "--detach", tree, commit],
                    check=True, capture_output=True)
-    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(root, "target-" + commit))
+    # One target directory: the dependencies build once; each work tree's crate has its own
+    # hash (its path differs), so the two bench executables do not collide.
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(root, "target"))
     if rustflags:
         env["RUSTFLAGS"] = rustflags
     out = subprocess.run(["cargo", "bench", "--bench", "step", "--no-run", "--message-format",
@@ -82,6 +85,7 @@ def main():
     ap.add_argument("--sizes", default="65536")
     ap.add_argument("--time", type=float, default=1.0)
     ap.add_argument("--rustflags", default="")
+    ap.add_argument("--only", default="")
     a = ap.parse_args()
     repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
                           text=True, check=True).stdout.strip()
@@ -92,7 +96,8 @@ def main():
         trees.append(old_tree)
         new_tree, new = build(repo, a.new, a.rustflags, root)
         trees.append(new_tree)
-        common = [g for g in groups(new, a.sizes) if g in groups(old, a.sizes)]
+        common = [g for g in groups(new, a.sizes) if g in groups(old, a.sizes)
+                  and re.search(a.only, g)]
         print(f"| group | back-end | n | {a.old} Melem/s | {a.new} Melem/s | new / old |")
         print("|---|---|---:|---:|---:|---:|")
         for g in common:

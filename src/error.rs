@@ -58,6 +58,20 @@ pub enum Error {
         /// The allowed range, in words.
         expected: &'static str,
     },
+    /// Every hyper-parameter is in range, but a scalar this step computes from them and from
+    /// `t` (rounded once to `f32`, as the kernel uses it) is infinite or NaN: for example
+    /// Adam's step size `lr / (1 − β1ᵗ)` past `f32::MAX` for a huge `lr` and `β1` near 1, or
+    /// NAdam's `lr · (1 − μₜ) / (1 − Πₜ)` when `f32(μ)` reaches 1 (PyTorch raises
+    /// `ZeroDivisionError` there). Such a step would write infinities or NaN into every
+    /// element; it is refused before any write.
+    NonFiniteStepScalar {
+        /// The scalar's name in the kernel (`"neg_step_size"`, `"grad_coef"`, ...).
+        name: &'static str,
+        /// Its value.
+        value: f32,
+        /// The step number.
+        t: u64,
+    },
     /// The requested [`Backend`] cannot run on this CPU or build.
     BackendUnavailable {
         /// The back-end asked for.
@@ -91,6 +105,11 @@ impl fmt::Display for Error {
                 value,
                 expected,
             } => write!(f, "invalid state {name}: {value} (expected {expected})"),
+            Error::NonFiniteStepScalar { name, value, t } => write!(
+                f,
+                "step {t}: the step's scalar {name} is {value} in f32 (the hyper-parameters \
+                 make the update non-finite)"
+            ),
             Error::BackendUnavailable { backend } => {
                 write!(f, "backend {backend:?} is not available on this machine")
             }

@@ -71,7 +71,10 @@ pub(crate) mod sealed {
 
         /// One validated step (see [`Call`]). It reads the scalar state and does not
         /// advance it ([`Apply::advance`] does, once per step of a tensor).
-        fn apply(&self, call: Call<'_, '_>);
+        ///
+        /// Refuses with [`Error::NonFiniteStepScalar`](crate::Error::NonFiniteStepScalar)
+        /// before any write when a step scalar is not finite.
+        fn apply(&self, call: Call<'_, '_>) -> Result<(), crate::Error>;
 
         /// Initial value of scalar `index` of the scalar state.
         fn initial_scalar(&self, index: usize) -> f32 {
@@ -384,7 +387,7 @@ pub trait Optimizer: sealed::Apply + sealed::Fields + core::fmt::Debug + Send + 
             grads,
             &mut planes[..k],
             scalars,
-        ));
+        ))?;
         self.advance(t, scalars);
         Ok(())
     }
@@ -405,6 +408,7 @@ pub trait Optimizer: sealed::Apply + sealed::Fields + core::fmt::Debug + Send + 
     ) -> Result<(), Error> {
         let backend = check_call(self, Backend::Auto, t, params.len(), grads.len())?;
         let (planes, scalars) = split_state(self, state, params.len())?;
+        check_step(self, backend, t, Prescale::NONE, scalars)?;
         let shared = (backend, t, Prescale::NONE, &*scalars);
         crate::parallel::step(self, shared, params, grads, planes);
         self.advance(t, scalars);
@@ -456,9 +460,22 @@ pub trait Optimizer: sealed::Apply + sealed::Fields + core::fmt::Debug + Send + 
         let scalars: &[f32] = scalars.first().map_or(&[], |s| &**s);
         expect_len("scalars", scalars.len(), s)?;
         self.check_scalars(scalars)?;
-        self.apply(Call::new(backend, t, params, grads, planes, scalars));
-        Ok(())
+        self.apply(Call::new(backend, t, params, grads, planes, scalars))
     }
+}
+
+/// Checks that step `t`'s scalars (for this prescale and scalar state) are finite, by
+/// applying the step to zero elements: what a call that must not fail half-way (several
+/// groups, several threads) checks first.
+pub(crate) fn check_step<O: Optimizer + ?Sized>(
+    optimizer: &O,
+    backend: Backend,
+    t: u64,
+    prescale: Prescale,
+    scalars: &[f32],
+) -> Result<(), Error> {
+    let call = Call::new(backend, t, &mut [], &[], &mut [], scalars);
+    optimizer.apply(call.prescaled(prescale))
 }
 
 /// Checks a state buffer `[plane 0 | ... | scalars]` for `n` parameters (its length and its

@@ -15,7 +15,8 @@ pub(crate) type Shared<'a> = (Backend, u64, Prescale, &'a [f32]);
 
 /// Steps `params` (with the optimizer's planes, the first of `planes`) by halving it until
 /// pieces are at most [`GRAIN`] long and running the halves with `rayon::join`. Everything is
-/// validated; the scalar state is read by every piece and advanced by the caller.
+/// validated, the step's scalars too (`check_step`: every piece has the same ones, so no
+/// piece can refuse); the scalar state is read by every piece and advanced by the caller.
 pub(crate) fn step<O: Optimizer + ?Sized>(
     optimizer: &O,
     shared: Shared<'_>,
@@ -28,7 +29,9 @@ pub(crate) fn step<O: Optimizer + ?Sized>(
     let k = optimizer.state_planes();
     if n <= GRAIN {
         let planes = &mut planes[..k];
-        optimizer.apply(Call::new(backend, t, params, grads, planes, scalars).prescaled(prescale));
+        let call = Call::new(backend, t, params, grads, planes, scalars).prescaled(prescale);
+        // Cannot fail: the caller's check_step made the same call on no elements.
+        let _ = optimizer.apply(call);
         return;
     }
     let mid = (n / 2).next_multiple_of(ALIGN).min(n);

@@ -48,7 +48,7 @@
 //! `min(1, max_norm / (√sum + 1e-6))` computed in `f64` and rounded once to `f32`, which is
 //! `clip_grad_norm_`'s formula with a more accurate norm (PyTorch sums in `f32`).
 
-use crate::optimizer::{Call, Prescale, check_call, expect_len, split_state};
+use crate::optimizer::{Call, Prescale, check_call, check_step, expect_len, split_state};
 use crate::{Backend, Error, Optimizer};
 
 /// One parameter tensor's buffers: its parameters, gradients and optimizer state (the
@@ -70,7 +70,8 @@ pub struct Group<'a> {
 pub struct GradPipeline {
     /// The loss scale the gradients carry (PyTorch's `GradScaler` scale); they are multiplied
     /// by `1 / grad_scale` (computed in `f64`, rounded to `f32`, as `GradScaler` does).
-    /// Default 1 (no scaling).
+    /// Default 1 (no scaling). [`validate`](GradPipeline::validate) wants that `f32` factor
+    /// finite and non-zero: `2.938735877055719e-39 <= grad_scale < 2¹⁵⁰`.
     pub grad_scale: f64,
     /// Clip the unscaled gradients of all groups together to this global L2 norm
     /// (`clip_grad_norm_(max_norm)`); `None` (the default) does not clip.
@@ -171,13 +172,16 @@ pub struct StepReport {
 }
 
 impl GradPipeline {
-    /// Checks the settings: `grad_scale` finite and positive, `max_norm` finite and `>= 0`.
+    /// Checks the settings: `grad_scale` positive with its `f32` reciprocal (the factor the
+    /// gradients are multiplied by) finite and non-zero, `max_norm` finite and `>= 0`.
     pub fn validate(&self) -> Result<(), Error> {
-        if !(self.grad_scale.is_finite() && self.grad_scale > 0.0) {
+        let unscale = unscale_factor(self.grad_scale);
+        if !(self.grad_scale > 0.0 && unscale.is_finite() && unscale > 0.0) {
             return Err(Error::InvalidHyperParameter {
                 name: "grad_scale",
                 value: self.grad_scale,
-                expected: "finite and > 0",
+                expected: "> 0 with f32(1 / grad_scale) finite and non-zero \
+                           (2.9e-39 <= grad_scale < 2^150)",
             });
         }
         if let Some(max_norm) = self.max_norm {
@@ -228,8 +232,17 @@ impl GradPipeline {
         let report = self.decide(stats);
         if report.stepped {
             let prescale = self.prescale(report);
+            // The step's scalars differ between groups only through their scalar state:
+            // then every group's are checked before the first is written (otherwise the
+            // first group's apply refuses before writing, or none does).
+            if !optimizer.scalar_names().is_empty() {
+                for group in groups.iter() {
+                    let scalars = &group.state[optimizer.state_planes() * group.params.len()..];
+                    check_step(optimizer, backend, t, prescale, scalars)?;
+                }
+            }
             for group in groups.iter_mut() {
-                apply(optimizer, backend, t, prescale, group);
+                apply(optimizer, backend, t, prescale, group)?;
             }
         }
         Ok(report)
@@ -257,7 +270,7 @@ impl GradPipeline {
         let report = self.decide(total);
         if report.stepped {
             let mut group = group;
-            apply(optimizer, backend, t, self.prescale(report), &mut group);
+            apply(optimizer, backend, t, self.prescale(report), &mut group)?;
         }
         Ok(report)
     }
@@ -300,19 +313,19 @@ fn check_group<O: Optimizer + ?Sized>(optimizer: &O, group: &Group<'_>) -> Resul
     optimizer.check_scalars(&group.state[optimizer.state_planes() * n..])
 }
 
-/// One group's step, its scalar state advanced; everything is checked.
+/// One group's step, its scalar state advanced; the lengths are checked.
 fn apply<O: Optimizer + ?Sized>(
     optimizer: &O,
     backend: Backend,
     t: u64,
     prescale: Prescale,
     group: &mut Group<'_>,
-) {
+) -> Result<(), Error> {
     let k = optimizer.state_planes();
     let (params, grads) = (&mut *group.params, group.grads);
-    if let Ok((mut planes, scalars)) = split_state(optimizer, group.state, params.len()) {
-        let call = Call::new(backend, t, params, grads, &mut planes[..k], scalars);
-        optimizer.apply(call.prescaled(prescale));
-        optimizer.advance(t, scalars);
-    }
+    let (mut planes, scalars) = split_state(optimizer, group.state, params.len())?;
+    let call = Call::new(backend, t, params, grads, &mut planes[..k], scalars);
+    optimizer.apply(call.prescaled(prescale))?;
+    optimizer.advance(t, scalars);
+    Ok(())
 }

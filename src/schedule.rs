@@ -62,7 +62,9 @@
 //! decay factors outside `[0, 1]`, zero lengths) with [`Error::InvalidHyperParameter`].
 //! [`Schedule::lr`] itself never fails and never panics, for any parameters and any epoch up
 //! to `u64::MAX`; each type documents what it returns for the parameters `validate` refuses.
-//! For parameters `validate` accepts, the learning rate is finite at every epoch.
+//! For parameters `validate` accepts, the learning rate is finite at every epoch, and so is
+//! its `f32` rounding (every rate parameter must be finite as `f32`), so an optimizer
+//! accepts it; `tests/schedules.rs` checks that over extreme parameters and epochs.
 
 use core::f64::consts::PI;
 
@@ -95,13 +97,15 @@ fn check(ok: bool, name: &'static str, value: f64, expected: &'static str) -> Re
     }
 }
 
-/// A learning rate: finite and `>= 0`.
+/// A learning rate: `>= 0` and finite as the `f32` an optimizer rounds it to (at most
+/// `f32::MAX` plus half its ulp). Every schedule's rate is then a sum of at most two such
+/// terms times factors in `[0, 1]`, which no `f64` operation can overflow.
 fn rate(name: &'static str, value: f64) -> Result<(), Error> {
     check(
-        value.is_finite() && value >= 0.0,
+        (value as f32).is_finite() && value >= 0.0,
         name,
         value,
-        "finite and >= 0",
+        "finite as f32 and >= 0",
     )
 }
 
@@ -577,18 +581,18 @@ impl Schedule for OneCycleLr {
         }
         let initial = self.max_lr / self.div_factor;
         check(
-            self.div_factor.is_finite() && self.div_factor > 0.0 && initial.is_finite(),
+            self.div_factor.is_finite() && self.div_factor > 0.0 && (initial as f32).is_finite(),
             "div_factor",
             self.div_factor,
-            "finite and > 0, with max_lr / div_factor finite",
+            "finite and > 0, with max_lr / div_factor finite as f32",
         )?;
         check(
             self.final_div_factor.is_finite()
                 && self.final_div_factor > 0.0
-                && (initial / self.final_div_factor).is_finite(),
+                && ((initial / self.final_div_factor) as f32).is_finite(),
             "final_div_factor",
             self.final_div_factor,
-            "finite and > 0, with max_lr / div_factor / final_div_factor finite",
+            "finite and > 0, with max_lr / div_factor / final_div_factor finite as f32",
         )
     }
 }

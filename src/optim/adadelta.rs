@@ -1,6 +1,6 @@
 //! Adadelta, with L2 weight decay.
 
-use super::common::{GradIn, f32_of, kernel, non_negative, run};
+use super::common::{step_scalars, GradIn, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -62,14 +62,15 @@ hyper_parameters! {
     }
 }
 
-/// One Adadelta step's scalars, rounded once; `L2` selects the kernel.
-#[derive(Clone, Copy, Debug)]
-struct AdadeltaScalars {
-    grad: GradIn,
-    rho: f32,
-    one_minus_rho: f32,
-    eps: f32,
-    neg_lr: f32,
+step_scalars! {
+    /// One Adadelta step's scalars, rounded once; `L2` selects the kernel.
+    struct AdadeltaScalars {
+        grad: GradIn,
+        rho: f32,
+        one_minus_rho: f32,
+        eps: f32,
+        neg_lr: f32,
+    }
 }
 
 kernel! {
@@ -88,7 +89,7 @@ kernel! {
 }
 
 impl sealed::Apply for Adadelta {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let s = AdadeltaScalars {
             grad: GradIn::new(call.prescale, self.maximize, self.weight_decay),
             rho: f32_of(self.rho),
@@ -97,9 +98,9 @@ impl sealed::Apply for Adadelta {
             neg_lr: f32_of(-self.lr),
         };
         if self.weight_decay != 0.0 {
-            run::<_, 2>(call, &AdadeltaStep::<true>(s));
+            run::<_, 2>(call, &AdadeltaStep::<true>(s))
         } else {
-            run::<_, 2>(call, &AdadeltaStep::<false>(s));
+            run::<_, 2>(call, &AdadeltaStep::<false>(s))
         }
     }
 }

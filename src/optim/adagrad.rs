@@ -1,6 +1,6 @@
 //! Adagrad with learning-rate decay and L2 weight decay.
 
-use super::common::{GradIn, f32_of, kernel, non_negative, run};
+use super::common::{step_scalars, GradIn, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -63,12 +63,13 @@ hyper_parameters! {
     }
 }
 
-/// One Adagrad step's scalars, rounded once; `L2` selects the kernel.
-#[derive(Clone, Copy, Debug)]
-struct AdagradScalars {
-    grad: GradIn,
-    neg_clr: f32,
-    eps: f32,
+step_scalars! {
+    /// One Adagrad step's scalars, rounded once; `L2` selects the kernel.
+    struct AdagradScalars {
+        grad: GradIn,
+        neg_clr: f32,
+        eps: f32,
+    }
 }
 
 kernel! {
@@ -86,7 +87,7 @@ impl sealed::Apply for Adagrad {
         f32_of(self.initial_accumulator_value)
     }
 
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let clr = self.lr / (1.0 + (call.t - 1) as f64 * self.lr_decay);
         let s = AdagradScalars {
             grad: GradIn::new(call.prescale, self.maximize, self.weight_decay),
@@ -94,9 +95,9 @@ impl sealed::Apply for Adagrad {
             eps: f32_of(self.eps),
         };
         if self.weight_decay != 0.0 {
-            run::<_, 1>(call, &AdagradStep::<true>(s));
+            run::<_, 1>(call, &AdagradStep::<true>(s))
         } else {
-            run::<_, 1>(call, &AdagradStep::<false>(s));
+            run::<_, 1>(call, &AdagradStep::<false>(s))
         }
     }
 }

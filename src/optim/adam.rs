@@ -1,7 +1,7 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, Divisor, WeightDecay, f32_of, kernel, run};
+use super::common::{step_scalars, DecayKernels, Divisor, WeightDecay, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -80,14 +80,15 @@ hyper_parameters! {
     }
 }
 
-/// One Adam step's scalars, rounded once; `AMSGRAD` and `DECAY` select the kernel.
-#[derive(Clone, Copy, Debug)]
-struct AdamScalars {
-    moments: AdamMoments,
-    /// `f32(√bc2)`; `sqrt(v)` (any `f32` `v`) is within [`Divisor`]'s range.
-    bias_correction2_sqrt: Divisor,
-    eps: f32,
-    neg_step_size: f32,
+step_scalars! {
+    /// One Adam step's scalars, rounded once; `AMSGRAD` and `DECAY` select the kernel.
+    struct AdamScalars {
+        moments: AdamMoments,
+        /// `f32(√bc2)`; `sqrt(v)` (any `f32` `v`) is within [`Divisor`]'s range.
+        bias_correction2_sqrt: Divisor,
+        eps: f32,
+        neg_step_size: f32,
+    }
 }
 
 kernel! {
@@ -107,7 +108,7 @@ kernel! {
 }
 
 impl sealed::Apply for Adam {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let (beta1, beta2) = self.betas;
         let t = call.t as f64;
         let bias_correction1 = 1.0 - libm::pow(beta1, t);
@@ -119,13 +120,13 @@ impl sealed::Apply for Adam {
             neg_step_size: f32_of(-(self.lr / bias_correction1)),
         };
         WeightDecay::of(self.weight_decay, self.decoupled_weight_decay)
-            .run(&(self.amsgrad, s), call);
+            .run(&(self.amsgrad, s), call)
     }
 }
 
 /// Adam's kernels: AMSGrad or not, for each weight-decay mode.
 impl DecayKernels for (bool, AdamScalars) {
-    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) {
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) -> Result<(), Error> {
         match *self {
             (false, s) => run::<_, 2>(call, &AdamStep::<false, DECAY>(s)),
             (true, s) => run::<_, 3>(call, &AdamStep::<true, DECAY>(s)),

@@ -1,7 +1,7 @@
 //! What Adam, NAdam and RAdam share: the gradient transform, weight decay (L2 or decoupled)
 //! and the two moment updates, and the checks of their common hyper-parameters.
 
-use super::common::{DECOUPLED, GradIn, L2, Lerp, f32_of, non_negative, unit_interval};
+use super::common::{step_scalars, DECOUPLED, GradIn, L2, Lerp, f32_of, non_negative, unit_interval};
 use crate::Error;
 use crate::optimizer::Prescale;
 use crate::simd::Lane;
@@ -21,14 +21,15 @@ pub(crate) struct AdamFields {
     pub(crate) maximize: bool,
 }
 
-/// The moment updates of one call, with their scalars rounded once.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct AdamMoments {
-    grad: GradIn,
-    decay: f32,
-    exp_avg: Lerp,
-    beta2: f32,
-    one_minus_beta2: f32,
+step_scalars! {
+    /// The moment updates of one call, with their scalars rounded once.
+    pub(crate) struct AdamMoments {
+        grad: GradIn,
+        decay: f32,
+        exp_avg: Lerp,
+        beta2: f32,
+        one_minus_beta2: f32,
+    }
 }
 
 impl AdamMoments {

@@ -1,7 +1,7 @@
 //! Adamax: Adam with the infinity norm, with L2 weight decay.
 
 use super::adam_moments::validate_adam_family;
-use super::common::{GradIn, Lerp, f32_of, kernel, run};
+use super::common::{step_scalars, GradIn, Lerp, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -53,14 +53,15 @@ hyper_parameters! {
     }
 }
 
-/// One Adamax step's scalars, rounded once; `L2` selects the kernel.
-#[derive(Clone, Copy, Debug)]
-struct AdamaxScalars {
-    grad: GradIn,
-    exp_avg: Lerp,
-    beta2: f32,
-    eps: f32,
-    neg_clr: f32,
+step_scalars! {
+    /// One Adamax step's scalars, rounded once; `L2` selects the kernel.
+    struct AdamaxScalars {
+        grad: GradIn,
+        exp_avg: Lerp,
+        beta2: f32,
+        eps: f32,
+        neg_clr: f32,
+    }
 }
 
 kernel! {
@@ -76,7 +77,7 @@ kernel! {
 }
 
 impl sealed::Apply for Adamax {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let (beta1, beta2) = self.betas;
         let bias_correction1 = 1.0 - libm::pow(beta1, call.t as f64);
         let s = AdamaxScalars {
@@ -87,9 +88,9 @@ impl sealed::Apply for Adamax {
             neg_clr: f32_of(-(self.lr / bias_correction1)),
         };
         if self.weight_decay != 0.0 {
-            run::<_, 2>(call, &AdamaxStep::<true>(s));
+            run::<_, 2>(call, &AdamaxStep::<true>(s))
         } else {
-            run::<_, 2>(call, &AdamaxStep::<false>(s));
+            run::<_, 2>(call, &AdamaxStep::<false>(s))
         }
     }
 }

@@ -61,8 +61,8 @@ impl From<AdamW> for Adam {
 }
 
 impl sealed::Apply for AdamW {
-    fn apply(&self, call: Call<'_, '_>) {
-        Adam::from(*self).apply(call);
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
+        Adam::from(*self).apply(call)
     }
 }
 

@@ -1,6 +1,6 @@
 //! ASGD: averaged stochastic gradient descent, with L2 weight decay.
 
-use super::common::{GradIn, f32_of, finite, kernel, non_negative, run};
+use super::common::{step_scalars, GradIn, f32_of, finite, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -103,13 +103,14 @@ impl Asgd {
     }
 }
 
-/// One ASGD step's scalars, rounded once; `L2` and `AVERAGE` (`μ ≠ 1`) select the kernel.
-#[derive(Clone, Copy, Debug)]
-struct AsgdScalars {
-    grad: GradIn,
-    decay: f32,
-    neg_eta: f32,
-    mu: f32,
+step_scalars! {
+    /// One ASGD step's scalars, rounded once; `L2` and `AVERAGE` (`μ ≠ 1`) select the kernel.
+    struct AsgdScalars {
+        grad: GradIn,
+        decay: f32,
+        neg_eta: f32,
+        mu: f32,
+    }
 }
 
 kernel! {
@@ -128,7 +129,7 @@ kernel! {
 }
 
 impl sealed::Apply for Asgd {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let (eta, mu) = (call.scalars[0], call.scalars[1]);
         let s = AsgdScalars {
             grad: GradIn::new(call.prescale, self.maximize, self.weight_decay),

@@ -15,6 +15,12 @@ macro_rules! kernel {
     ) => {
         struct $name<$(const $c: $t),*>($scalars);
 
+        impl<$(const $c: $t),*> $crate::optim::common::Finite for $name<$($c),*> {
+            fn non_finite(&self) -> Option<(&'static str, f32)> {
+                $crate::optim::common::Finite::non_finite(&self.0)
+            }
+        }
+
         impl<$(const $c: $t),*> $crate::simd::Update for $name<$($c),*> {
             #[inline(always)]
             fn update<L: $crate::simd::Lane>(&self, $p: L, $g: L, $state: &mut [L]) -> L {
@@ -26,9 +32,21 @@ macro_rules! kernel {
 }
 pub(crate) use kernel;
 
-/// Runs `update` over a validated call with `K` state planes.
+/// Runs `update` over a validated call with `K` state planes, unless one of its scalars is
+/// infinite or NaN: then nothing is written and the call is refused with
+/// [`Error::NonFiniteStepScalar`].
 #[inline]
-pub(crate) fn run<U: Update, const K: usize>(call: Call<'_, '_>, update: &U) {
+pub(crate) fn run<U: Update + Finite, const K: usize>(
+    call: Call<'_, '_>,
+    update: &U,
+) -> Result<(), Error> {
+    if let Some((name, value)) = update.non_finite() {
+        return Err(Error::NonFiniteStepScalar {
+            name,
+            value,
+            t: call.t,
+        });
+    }
     simd::run::<U, K>(
         call.backend,
         update,
@@ -36,7 +54,58 @@ pub(crate) fn run<U: Update, const K: usize>(call: Call<'_, '_>, update: &U) {
         call.grads,
         planes::<K>(call.planes),
     );
+    Ok(())
 }
+
+/// A step's scalars, checked before any element is touched: the first one that is infinite
+/// or NaN, by name.
+pub(crate) trait Finite {
+    /// The first non-finite scalar (its field name, or `""` for a bare `f32`) and its value.
+    fn non_finite(&self) -> Option<(&'static str, f32)>;
+}
+
+impl Finite for f32 {
+    fn non_finite(&self) -> Option<(&'static str, f32)> {
+        (!self.is_finite()).then_some(("", *self))
+    }
+}
+
+impl Finite for bool {
+    fn non_finite(&self) -> Option<(&'static str, f32)> {
+        None
+    }
+}
+
+/// Declares a struct of per-step scalars (`f32`s, flags and other such structs) with its
+/// [`Finite`] check, field by field in order.
+macro_rules! step_scalars {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug)]
+        $vis struct $name {
+            $($(#[$field_meta])* $field: $ty),*
+        }
+
+        impl $crate::optim::common::Finite for $name {
+            fn non_finite(&self) -> Option<(&'static str, f32)> {
+                $(
+                    if let Some((name, value)) =
+                        $crate::optim::common::Finite::non_finite(&self.$field)
+                    {
+                        return Some((if name.is_empty() { stringify!($field) } else { name }, value));
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+pub(crate) use step_scalars;
 
 /// Reborrows validated planes as the fixed-size array a kernel walks.
 ///
@@ -83,13 +152,13 @@ impl WeightDecay {
 /// A family of kernels with a `const DECAY: u8` parameter, run by [`WeightDecay::run`].
 pub(crate) trait DecayKernels {
     /// Runs the family's kernel for `DECAY` ([`NO_DECAY`], [`L2`] or [`DECOUPLED`]).
-    fn run<const DECAY: u8>(&self, call: Call<'_, '_>);
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) -> Result<(), Error>;
 }
 
 impl WeightDecay {
     /// Runs the kernel of `kernels` for this mode.
     #[inline]
-    pub(crate) fn run<K: DecayKernels>(self, kernels: &K, call: Call<'_, '_>) {
+    pub(crate) fn run<K: DecayKernels>(self, kernels: &K, call: Call<'_, '_>) -> Result<(), Error> {
         match self {
             WeightDecay::None => kernels.run::<NO_DECAY>(call),
             WeightDecay::L2 => kernels.run::<L2>(call),
@@ -105,18 +174,19 @@ pub(crate) const L2: u8 = 1;
 /// The kernel constant of [`WeightDecay::Decoupled`].
 pub(crate) const DECOUPLED: u8 = 2;
 
-/// The gradient an optimizer's update works on, prepared once per call:
-/// `g ← ((g · unscale) · clip)`, negated if `maximize`, then (with L2 weight decay)
-/// `g ← g + weight_decay · p`.
-///
-/// The transform costs two multiplications per element and gives exactly the bits of
-/// unscaling, clipping and negating in three passes: multiplying by `±clip` is `±` the
-/// product with `clip`, exactly, and multiplying by 1 changes nothing.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct GradIn {
-    unscale: f32,
-    clip_sign: f32,
-    weight_decay: f32,
+step_scalars! {
+    /// The gradient an optimizer's update works on, prepared once per call:
+    /// `g ← ((g · unscale) · clip)`, negated if `maximize`, then (with L2 weight decay)
+    /// `g ← g + weight_decay · p`.
+    ///
+    /// The transform costs two multiplications per element and gives exactly the bits of
+    /// unscaling, clipping and negating in three passes: multiplying by `±clip` is `±` the
+    /// product with `clip`, exactly, and multiplying by 1 changes nothing.
+    pub(crate) struct GradIn {
+        unscale: f32,
+        clip_sign: f32,
+        weight_decay: f32,
+    }
 }
 
 impl GradIn {
@@ -153,17 +223,18 @@ impl GradIn {
     }
 }
 
-/// PyTorch's `lerp_(end, weight)` on CPU: `fma(w, end − start, start)` when `|w| < 0.5`,
-/// else `fma(−(end − start), 1 − w, end)`, with `w` and `1 − w` in `f32` (ATen's
-/// `lerp_vec` and its scalar tail).
-///
-/// Both forms are `fma(end − start, c, base)` (with `base = start, c = w`, or `base = end,
-/// c = −(1 − w)`: negating a factor negates the exact product), so one kernel serves both
-/// and the form is a per-call choice of `base`, not a kernel variant.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Lerp {
-    coefficient: f32,
-    from_end: bool,
+step_scalars! {
+    /// PyTorch's `lerp_(end, weight)` on CPU: `fma(w, end − start, start)` when `|w| < 0.5`,
+    /// else `fma(−(end − start), 1 − w, end)`, with `w` and `1 − w` in `f32` (ATen's
+    /// `lerp_vec` and its scalar tail).
+    ///
+    /// Both forms are `fma(end − start, c, base)` (with `base = start, c = w`, or `base = end,
+    /// c = −(1 − w)`: negating a factor negates the exact product), so one kernel serves both
+    /// and the form is a per-call choice of `base`, not a kernel variant.
+    pub(crate) struct Lerp {
+        coefficient: f32,
+        from_end: bool,
+    }
 }
 
 impl Lerp {
@@ -185,25 +256,26 @@ impl Lerp {
     }
 }
 
-/// Division of every lane by one per-call constant `c`: `x / c`, correctly rounded, as the
-/// division PyTorch writes (Adam's `sqrt(v) / sqrt(bc2)`).
-///
-/// Where the lane has a hardware FMA, it multiplies by `r = f32(1 / c)` and corrects the
-/// quotient once (Markstein's theorem: `q = RN(x·r)` is within an ulp of `x / c`, the residual
-/// `ρ = x − q·c` is exact, and `RN(q + ρ·r)` is the correctly rounded quotient when `r` is
-/// the correctly rounded reciprocal), which replaces a division (10–16 cycles of throughput
-/// on AVX2/AVX-512) by a multiplication and two FMAs. The bits are the division's: checked
-/// for every mantissa of `x` against 36 divisors in the unit tests, and for 2 000 divisors
-/// once (see `benches/README.md`). Where the FMA is emulated, it divides.
-///
-/// The two ways agree for `c` a normal in `[2⁻³², 1]` and `x` zero, infinite, NaN or of
-/// magnitude in `[2⁻¹⁰⁰, 2⁹⁵]` (no overflow of `x·r`, no underflow of the residual); a user
-/// must guarantee that range (Adam: `x = sqrt(v)`, at least `2⁻⁷⁵` unless zero, at most
-/// `2⁶⁴`, and `c = f32(√bc2) ≥ 2⁻²⁷`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Divisor {
-    divisor: f32,
-    reciprocal: f32,
+step_scalars! {
+    /// Division of every lane by one per-call constant `c`: `x / c`, correctly rounded, as the
+    /// division PyTorch writes (Adam's `sqrt(v) / sqrt(bc2)`).
+    ///
+    /// Where the lane has a hardware FMA, it multiplies by `r = f32(1 / c)` and corrects the
+    /// quotient once (Markstein's theorem: `q = RN(x·r)` is within an ulp of `x / c`, the residual
+    /// `ρ = x − q·c` is exact, and `RN(q + ρ·r)` is the correctly rounded quotient when `r` is
+    /// the correctly rounded reciprocal), which replaces a division (10–16 cycles of throughput
+    /// on AVX2/AVX-512) by a multiplication and two FMAs. The bits are the division's: checked
+    /// for every mantissa of `x` against 36 divisors in the unit tests, and for 2 000 divisors
+    /// once (see `benches/README.md`). Where the FMA is emulated, it divides.
+    ///
+    /// The two ways agree for `c` a normal in `[2⁻³², 1]` and `x` zero, infinite, NaN or of
+    /// magnitude in `[2⁻¹⁰⁰, 2⁹⁵]` (no overflow of `x·r`, no underflow of the residual); a user
+    /// must guarantee that range (Adam: `x = sqrt(v)`, at least `2⁻⁷⁵` unless zero, at most
+    /// `2⁶⁴`, and `c = f32(√bc2) ≥ 2⁻²⁷`).
+    pub(crate) struct Divisor {
+        divisor: f32,
+        reciprocal: f32,
+    }
 }
 
 impl Divisor {
@@ -238,28 +310,29 @@ impl Divisor {
     }
 }
 
-/// `Ok` if `value` is finite and `>= 0`.
+/// `Ok` if `value` is `>= 0` and finite also as the `f32` a kernel uses (at most
+/// `f32::MAX` plus half its ulp: `3.4028235677973366e38`).
 pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<(), Error> {
-    if value.is_finite() && value >= 0.0 {
+    if f32_of(value).is_finite() && value >= 0.0 {
         Ok(())
     } else {
         Err(Error::InvalidHyperParameter {
             name,
             value,
-            expected: "finite and >= 0",
+            expected: "finite as f32 and >= 0",
         })
     }
 }
 
-/// `Ok` if `value` is finite.
+/// `Ok` if `value` is finite also as the `f32` a kernel uses.
 pub(crate) fn finite(name: &'static str, value: f64) -> Result<(), Error> {
-    if value.is_finite() {
+    if f32_of(value).is_finite() {
         Ok(())
     } else {
         Err(Error::InvalidHyperParameter {
             name,
             value,
-            expected: "finite",
+            expected: "finite as f32",
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Lion: sign momentum (Chen et al. 2023), with decoupled weight decay, as optax computes it.
 
-use super::common::{GradIn, f32_of, kernel, non_negative, run, unit_interval};
+use super::common::{step_scalars, GradIn, f32_of, kernel, non_negative, run, unit_interval};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::Lane;
@@ -77,16 +77,17 @@ hyper_parameters! {
     }
 }
 
-/// One Lion step's scalars, rounded once; `DECAY` (weight decay on) selects the kernel.
-#[derive(Clone, Copy, Debug)]
-struct LionScalars {
-    grad: GradIn,
-    weight_decay: f32,
-    beta1: f32,
-    one_minus_beta1: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
-    neg_lr: f32,
+step_scalars! {
+    /// One Lion step's scalars, rounded once; `DECAY` (weight decay on) selects the kernel.
+    struct LionScalars {
+        grad: GradIn,
+        weight_decay: f32,
+        beta1: f32,
+        one_minus_beta1: f32,
+        beta2: f32,
+        one_minus_beta2: f32,
+        neg_lr: f32,
+    }
 }
 
 /// `jnp.sign`: −1 or 1, and `x` itself for ±0 and NaN.
@@ -116,7 +117,7 @@ kernel! {
 }
 
 impl sealed::Apply for Lion {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let (beta1, beta2) = self.betas;
         let s = LionScalars {
             grad: GradIn::new(call.prescale, self.maximize, 0.0),
@@ -128,9 +129,9 @@ impl sealed::Apply for Lion {
             neg_lr: f32_of(-self.lr),
         };
         if self.weight_decay != 0.0 {
-            run::<_, 1>(call, &LionStep::<true>(s));
+            run::<_, 1>(call, &LionStep::<true>(s))
         } else {
-            run::<_, 1>(call, &LionStep::<false>(s));
+            run::<_, 1>(call, &LionStep::<false>(s))
         }
     }
 }

@@ -188,8 +188,8 @@ impl sealed::Apply for AnyOptimizer {
         self.as_dyn().initial_value(plane)
     }
 
-    fn apply(&self, call: Call<'_, '_>) {
-        self.as_dyn().apply(call);
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
+        self.as_dyn().apply(call)
     }
 
     fn initial_scalar(&self, index: usize) -> f32 {

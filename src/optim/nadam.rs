@@ -2,7 +2,7 @@
 //! weight decay.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, WeightDecay, f32_of, kernel, non_negative, run};
+use super::common::{step_scalars, DecayKernels, WeightDecay, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -124,14 +124,15 @@ impl NAdam {
     }
 }
 
-/// One NAdam step's scalars, rounded once; `DECAY` selects the kernel.
-#[derive(Clone, Copy, Debug)]
-struct NAdamScalars {
-    moments: AdamMoments,
-    bias_correction2: f32,
-    eps: f32,
-    grad_coef: f32,
-    exp_avg_coef: f32,
+step_scalars! {
+    /// One NAdam step's scalars, rounded once; `DECAY` selects the kernel.
+    struct NAdamScalars {
+        moments: AdamMoments,
+        bias_correction2: f32,
+        eps: f32,
+        grad_coef: f32,
+        exp_avg_coef: f32,
+    }
 }
 
 kernel! {
@@ -145,7 +146,7 @@ kernel! {
 }
 
 impl sealed::Apply for NAdam {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let beta2 = self.betas.1;
         let step = call.t as f64;
         let bias_correction2 = 1.0 - libm::pow(beta2, step);
@@ -160,7 +161,7 @@ impl sealed::Apply for NAdam {
             grad_coef: f32_of(-self.lr * (1.0 - mu) / (1.0 - mu_product)),
             exp_avg_coef: f32_of((-self.lr * mu_next) / (1.0 - mu_product_next)),
         };
-        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay).run(&s, call);
+        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay).run(&s, call)
     }
 
     fn initial_scalar(&self, _index: usize) -> f32 {
@@ -187,8 +188,8 @@ impl sealed::Apply for NAdam {
 
 /// NAdam's kernel for each weight-decay mode.
 impl DecayKernels for NAdamScalars {
-    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) {
-        run::<_, 2>(call, &NAdamStep::<DECAY>(*self));
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) -> Result<(), Error> {
+        run::<_, 2>(call, &NAdamStep::<DECAY>(*self))
     }
 }
 

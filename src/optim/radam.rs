@@ -1,7 +1,7 @@
 //! RAdam: Adam with the variance rectification, with L2 or decoupled weight decay.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{DecayKernels, WeightDecay, f32_of, kernel, run};
+use super::common::{step_scalars, DecayKernels, WeightDecay, f32_of, kernel, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -83,16 +83,17 @@ impl RAdam {
     }
 }
 
-/// One RAdam step's scalars, rounded once; `RECTIFIED` (`ρₜ > 5`) and `DECAY` select the
-/// kernel.
-#[derive(Clone, Copy, Debug)]
-struct RAdamScalars {
-    moments: AdamMoments,
-    bias_correction1: f32,
-    lr: f32,
-    bias_correction2_sqrt: f32,
-    eps: f32,
-    rect: f32,
+step_scalars! {
+    /// One RAdam step's scalars, rounded once; `RECTIFIED` (`ρₜ > 5`) and `DECAY` select the
+    /// kernel.
+    struct RAdamScalars {
+        moments: AdamMoments,
+        bias_correction1: f32,
+        lr: f32,
+        bias_correction2_sqrt: f32,
+        eps: f32,
+        rect: f32,
+    }
 }
 
 kernel! {
@@ -111,7 +112,7 @@ kernel! {
 }
 
 impl sealed::Apply for RAdam {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let (beta1, beta2) = self.betas;
         let step = call.t as f64;
         let bias_correction1 = 1.0 - libm::pow(beta1, step);
@@ -134,13 +135,13 @@ impl sealed::Apply for RAdam {
             eps: f32_of(self.eps),
             rect: f32_of(rect),
         };
-        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay).run(&(rectified, s), call);
+        WeightDecay::of(self.weight_decay, self.decoupled_weight_decay).run(&(rectified, s), call)
     }
 }
 
 /// RAdam's kernels: rectified or not, for each weight-decay mode.
 impl DecayKernels for (bool, RAdamScalars) {
-    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) {
+    fn run<const DECAY: u8>(&self, call: Call<'_, '_>) -> Result<(), Error> {
         match *self {
             (false, s) => run::<_, 2>(call, &RAdamStep::<false, DECAY>(s)),
             (true, s) => run::<_, 2>(call, &RAdamStep::<true, DECAY>(s)),

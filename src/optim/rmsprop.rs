@@ -1,6 +1,6 @@
 //! RMSprop, plain or centered, with optional momentum and L2 weight decay.
 
-use super::common::{GradIn, Lerp, f32_of, kernel, non_negative, run};
+use super::common::{step_scalars, GradIn, Lerp, f32_of, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -78,17 +78,18 @@ hyper_parameters! {
     }
 }
 
-/// One RMSprop step's scalars, rounded once; `MOMENTUM`, `CENTERED` and `L2` select the
-/// kernel (all eight combinations are valid).
-#[derive(Clone, Copy, Debug)]
-struct RmsPropScalars {
-    grad: GradIn,
-    alpha: f32,
-    one_minus_alpha: f32,
-    grad_avg: Lerp,
-    eps: f32,
-    momentum: f32,
-    neg_lr: f32,
+step_scalars! {
+    /// One RMSprop step's scalars, rounded once; `MOMENTUM`, `CENTERED` and `L2` select the
+    /// kernel (all eight combinations are valid).
+    struct RmsPropScalars {
+        grad: GradIn,
+        alpha: f32,
+        one_minus_alpha: f32,
+        grad_avg: Lerp,
+        eps: f32,
+        momentum: f32,
+        neg_lr: f32,
+    }
 }
 
 kernel! {
@@ -117,7 +118,7 @@ kernel! {
 }
 
 impl sealed::Apply for RmsProp {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let s = RmsPropScalars {
             grad: GradIn::new(call.prescale, self.maximize, self.weight_decay),
             alpha: f32_of(self.alpha),

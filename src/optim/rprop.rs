@@ -1,6 +1,6 @@
 //! Rprop: resilient back-propagation, per-element step sizes driven by gradient signs.
 
-use super::common::{GradIn, f32_of, non_negative, run};
+use super::common::{step_scalars, GradIn, f32_of, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::{Lane, Update};
@@ -73,14 +73,15 @@ hyper_parameters! {
     }
 }
 
-/// One Rprop step's scalars, rounded once (one kernel).
-#[derive(Clone, Copy, Debug)]
-struct RpropStep {
-    grad: GradIn,
-    etaminus: f32,
-    etaplus: f32,
-    step_size_min: f32,
-    step_size_max: f32,
+step_scalars! {
+    /// One Rprop step's scalars, rounded once (one kernel).
+    struct RpropStep {
+        grad: GradIn,
+        etaminus: f32,
+        etaplus: f32,
+        step_size_min: f32,
+        step_size_max: f32,
+    }
 }
 
 /// `torch.sign` on CPU: −1, 0 or 1; `+0` for ±0 and for NaN.
@@ -126,7 +127,7 @@ impl sealed::Apply for Rprop {
         if plane == 1 { f32_of(self.lr) } else { 0.0 }
     }
 
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let step = RpropStep {
             grad: GradIn::new(call.prescale, self.maximize, 0.0),
             etaminus: f32_of(self.etas.0),
@@ -134,7 +135,7 @@ impl sealed::Apply for Rprop {
             step_size_min: f32_of(self.step_sizes.0),
             step_size_max: f32_of(self.step_sizes.1),
         };
-        run::<_, 2>(call, &step);
+        run::<_, 2>(call, &step)
     }
 }
 
@@ -149,11 +150,11 @@ impl Optimizer for Rprop {
                 expected: "in (0, 1)",
             });
         }
-        if !(etaplus > 1.0 && etaplus.is_finite()) {
+        if !(etaplus > 1.0 && f32_of(etaplus).is_finite()) {
             return Err(Error::InvalidHyperParameter {
                 name: "etas.1",
                 value: etaplus,
-                expected: "finite and > 1",
+                expected: "finite as f32 and > 1",
             });
         }
         non_negative("step_sizes.0", self.step_sizes.0)?;

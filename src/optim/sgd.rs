@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay.
 
-use super::common::{GradIn, f32_of, finite, kernel, non_negative, run};
+use super::common::{step_scalars, GradIn, f32_of, finite, kernel, non_negative, run};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -76,15 +76,16 @@ hyper_parameters! {
     }
 }
 
-/// One SGD step's scalars, rounded once. `MOMENTUM`, `FIRST` (the step that creates the
-/// buffer), `NESTEROV` and `L2` select the kernel; the valid combinations are listed in
-/// `apply`.
-#[derive(Clone, Copy, Debug)]
-struct SgdScalars {
-    grad: GradIn,
-    momentum: f32,
-    one_minus_dampening: f32,
-    neg_lr: f32,
+step_scalars! {
+    /// One SGD step's scalars, rounded once. `MOMENTUM`, `FIRST` (the step that creates the
+    /// buffer), `NESTEROV` and `L2` select the kernel; the valid combinations are listed in
+    /// `apply`.
+    struct SgdScalars {
+        grad: GradIn,
+        momentum: f32,
+        one_minus_dampening: f32,
+        neg_lr: f32,
+    }
 }
 
 kernel! {
@@ -117,7 +118,7 @@ kernel! {
 }
 
 impl sealed::Apply for Sgd {
-    fn apply(&self, call: Call<'_, '_>) {
+    fn apply(&self, call: Call<'_, '_>) -> Result<(), Error> {
         let s = SgdScalars {
             grad: GradIn::new(call.prescale, self.maximize, self.weight_decay),
             momentum: f32_of(self.momentum),

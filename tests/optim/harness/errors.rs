@@ -269,7 +269,7 @@ fn errors_display_what_is_wrong() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid lr: NaN (expected finite and >= 0)"
+        "invalid lr: NaN (expected finite as f32 and >= 0)"
     );
     let err = Adam {
         betas: (1.0, 0.999),
