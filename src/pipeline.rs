@@ -71,7 +71,7 @@ pub struct GradPipeline {
     /// The loss scale the gradients carry (PyTorch's `GradScaler` scale); they are multiplied
     /// by `1 / grad_scale` (computed in `f64`, rounded to `f32`, as `GradScaler` does).
     /// Default 1 (no scaling). [`validate`](GradPipeline::validate) wants that `f32` factor
-    /// finite and non-zero: `2.938735877055719e-39 <= grad_scale < 2¹⁵⁰`.
+    /// finite and non-zero: `2.938735964636876e-39 <= grad_scale < 2¹⁵⁰`.
     pub grad_scale: f64,
     /// Clip the unscaled gradients of all groups together to this global L2 norm
     /// (`clip_grad_norm_(max_norm)`); `None` (the default) does not clip.

@@ -1118,6 +1118,13 @@ fn any_f64() -> impl Strategy<Value = f64> {
         Just(0.0),
         Just(-0.0),
         -2.0..2.0,
+        // The edges of an f32 learning rate, and the f64 ones.
+        Just(f32::MAX as f64),
+        Just(3.4028235677973366e38),
+        Just(f64::MAX),
+        Just(f64::MIN_POSITIVE),
+        Just(1e-300),
+        Just(1.0 - f64::EPSILON / 2.0),
     ]
 }
 
@@ -1141,7 +1148,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
     /// `lr` never panics, whatever the parameters and the epoch (NaN, infinities, zero
-    /// lengths, `u64::MAX`); overflow checks are on in tests.
+    /// lengths, `u64::MAX`); overflow checks are on in tests. Where `validate` accepts the
+    /// parameters, the rate is finite and `>= 0` at every epoch, as an `f32` too.
     #[test]
     fn never_panics(
         a in any_f64(), b in any_f64(), c in any_f64(), d in any_f64(),
@@ -1165,11 +1173,18 @@ proptest! {
             },
             &WarmupCosine { base_lr: a, warmup: n, start_factor: b, total: m, eta_min: c },
         ];
-        for s in schedules {
-            let _ = s.validate();
-            let _ = s.lr(e);
-            let _ = s.lr(0);
-            let _ = s.lr(u64::MAX);
+        for (i, s) in schedules.into_iter().enumerate() {
+            let valid = s.validate().is_ok();
+            for e in [e, 0, 1, n, u64::MAX - 1, u64::MAX] {
+                let lr = s.lr(e);
+                // OneCycleLr's documented exception: linear annealing extrapolated to
+                // `e = total_steps` (no step uses it) may fall below 0, as PyTorch's does.
+                let may_be_negative = i == 5 && !flags.0 && e == n;
+                prop_assert!(
+                    !valid || ((lr >= 0.0 || may_be_negative) && (lr as f32).is_finite()),
+                    "validated, yet the rate at epoch {} is {:e}", e, lr
+                );
+            }
         }
     }
 
@@ -1324,4 +1339,76 @@ proptest! {
         let exp = ExponentialLr { base_lr: step.base_lr, gamma: step.gamma };
         prop_assert_eq!(StepLr { step_size: 1, ..step }.lr(e).to_bits(), exp.lr(e).to_bits());
     }
+}
+
+/// The cases: parameters whose rate is infinite at some epoch are refused.
+#[test]
+fn rates_past_f32_are_refused() {
+    let cosine = CosineAnnealingLr {
+        base_lr: f64::MAX,
+        t_max: 10,
+        eta_min: 0.0,
+    };
+    assert_eq!(cosine.lr(0), f64::INFINITY); // what validate keeps a caller from
+    assert!(matches!(
+        cosine.validate(),
+        Err(Error::InvalidHyperParameter {
+            name: "base_lr",
+            ..
+        })
+    ));
+    let cosine = CosineAnnealingLr {
+        base_lr: 0.0,
+        t_max: 10,
+        eta_min: f64::MAX,
+    };
+    assert!(matches!(
+        cosine.validate(),
+        Err(Error::InvalidHyperParameter {
+            name: "eta_min",
+            ..
+        })
+    ));
+    let warm = WarmupCosine {
+        base_lr: f64::MAX,
+        warmup: 2,
+        start_factor: 0.5,
+        total: 10,
+        eta_min: 0.0,
+    };
+    assert!(matches!(
+        warm.validate(),
+        Err(Error::InvalidHyperParameter {
+            name: "base_lr",
+            ..
+        })
+    ));
+    let one = OneCycleLr {
+        anneal_strategy: Anneal::Linear,
+        ..OneCycleLr::new(f64::MAX, 1)
+    };
+    assert!(matches!(
+        one.validate(),
+        Err(Error::InvalidHyperParameter { name: "max_lr", .. })
+    ));
+    // div_factor < 1 lifts the initial rate past f32::MAX.
+    let one = OneCycleLr {
+        div_factor: 0.5,
+        ..OneCycleLr::new(f32::MAX as f64, 10)
+    };
+    assert!(matches!(
+        one.validate(),
+        Err(Error::InvalidHyperParameter {
+            name: "div_factor",
+            ..
+        })
+    ));
+    // The largest accepted rates stay finite everywhere.
+    let cosine = CosineAnnealingLr {
+        base_lr: f32::MAX as f64,
+        t_max: 10,
+        eta_min: f32::MAX as f64,
+    };
+    assert_eq!(cosine.validate(), Ok(()));
+    assert!((0..=20).all(|e| (cosine.lr(e) as f32).is_finite()));
 }

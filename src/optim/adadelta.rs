@@ -1,6 +1,6 @@
 //! Adadelta, with L2 weight decay.
 
-use super::common::{step_scalars, GradIn, f32_of, kernel, non_negative, run};
+use super::common::{GradIn, f32_of, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

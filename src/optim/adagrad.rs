@@ -1,6 +1,6 @@
 //! Adagrad with learning-rate decay and L2 weight decay.
 
-use super::common::{step_scalars, GradIn, f32_of, kernel, non_negative, run};
+use super::common::{GradIn, f32_of, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

@@ -1,7 +1,7 @@
 //! Adam, with L2 or decoupled weight decay and AMSGrad.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{step_scalars, DecayKernels, Divisor, WeightDecay, f32_of, kernel, run};
+use super::common::{DecayKernels, Divisor, WeightDecay, f32_of, kernel, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

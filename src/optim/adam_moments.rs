@@ -1,7 +1,9 @@
 //! What Adam, NAdam and RAdam share: the gradient transform, weight decay (L2 or decoupled)
 //! and the two moment updates, and the checks of their common hyper-parameters.
 
-use super::common::{step_scalars, DECOUPLED, GradIn, L2, Lerp, f32_of, non_negative, unit_interval};
+use super::common::{
+    DECOUPLED, GradIn, L2, Lerp, f32_of, non_negative, step_scalars, unit_interval,
+};
 use crate::Error;
 use crate::optimizer::Prescale;
 use crate::simd::Lane;

@@ -1,7 +1,7 @@
 //! Adamax: Adam with the infinity norm, with L2 weight decay.
 
 use super::adam_moments::validate_adam_family;
-use super::common::{step_scalars, GradIn, Lerp, f32_of, kernel, run};
+use super::common::{GradIn, Lerp, f32_of, kernel, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

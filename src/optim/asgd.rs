@@ -1,6 +1,6 @@
 //! ASGD: averaged stochastic gradient descent, with L2 weight decay.
 
-use super::common::{step_scalars, GradIn, f32_of, finite, kernel, non_negative, run};
+use super::common::{GradIn, f32_of, finite, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

@@ -1,6 +1,6 @@
 //! Lion: sign momentum (Chen et al. 2023), with decoupled weight decay, as optax computes it.
 
-use super::common::{step_scalars, GradIn, f32_of, kernel, non_negative, run, unit_interval};
+use super::common::{GradIn, f32_of, kernel, non_negative, run, step_scalars, unit_interval};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::Lane;

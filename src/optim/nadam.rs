@@ -2,7 +2,7 @@
 //! weight decay.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{step_scalars, DecayKernels, WeightDecay, f32_of, kernel, non_negative, run};
+use super::common::{DecayKernels, WeightDecay, f32_of, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

@@ -1,7 +1,7 @@
 //! RAdam: Adam with the variance rectification, with L2 or decoupled weight decay.
 
 use super::adam_moments::{AdamMoments, validate_adam_family};
-use super::common::{step_scalars, DecayKernels, WeightDecay, f32_of, kernel, run};
+use super::common::{DecayKernels, WeightDecay, f32_of, kernel, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

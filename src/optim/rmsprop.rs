@@ -1,6 +1,6 @@
 //! RMSprop, plain or centered, with optional momentum and L2 weight decay.
 
-use super::common::{step_scalars, GradIn, Lerp, f32_of, kernel, non_negative, run};
+use super::common::{GradIn, Lerp, f32_of, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

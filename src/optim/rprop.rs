@@ -1,6 +1,6 @@
 //! Rprop: resilient back-propagation, per-element step sizes driven by gradient signs.
 
-use super::common::{step_scalars, GradIn, f32_of, non_negative, run};
+use super::common::{GradIn, f32_of, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 use crate::simd::{Lane, Update};

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay.
 
-use super::common::{step_scalars, GradIn, f32_of, finite, kernel, non_negative, run};
+use super::common::{GradIn, f32_of, finite, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 

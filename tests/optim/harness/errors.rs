@@ -8,10 +8,28 @@ use proptest::prelude::*;
 use crate::common::*;
 use crate::registry::{any_optimizer, every_variant, refused};
 
-/// Values a hyper-parameter that must be finite and non-negative is refused with.
-pub const BAD_NON_NEGATIVE: [f64; 4] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e-3];
-/// Values a hyper-parameter that must be finite is refused with.
-pub const BAD_FINITE: [f64; 3] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+/// The smallest `f64` that rounds to an infinite `f32`: `f32::MAX` plus half its ulp (the
+/// tie rounds to even, which is the infinity). The kernels use hyper-parameters as `f32`.
+pub const F32_OVERFLOW: f64 = 3.4028235677973366e38;
+
+/// Values a hyper-parameter that must be finite (as `f32`) and non-negative is refused with.
+pub const BAD_NON_NEGATIVE: [f64; 7] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    -1e-3,
+    F32_OVERFLOW,
+    1e39,
+    f64::MAX,
+];
+/// Values a hyper-parameter that must be finite (as `f32`) is refused with.
+pub const BAD_FINITE: [f64; 5] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    F32_OVERFLOW,
+    -F32_OVERFLOW,
+];
 /// Values a decay rate in `[0, 1)` is refused with.
 pub const BAD_UNIT: [f64; 6] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e-3, 1.0, 1.5];
 
