@@ -12,9 +12,11 @@
 //!   happens exactly when `skip_non_finite` is set and an unscaled gradient is Inf or NaN;
 //! * `grad_norm` is the norm of the combined `GradStats` of the groups, in order, and the
 //!   clip coefficient is 1 without `max_norm`;
-//! * each group's result is, bit for bit (NaN-aware), a plain scalar `step_with` on the
-//!   gradients multiplied by `1 / grad_scale` (in `f64`, rounded to `f32`) and then by the
-//!   reported clip coefficient;
+//! * a three-pass reference agrees: the gradients unscaled, their norm taken again in the
+//!   documented order (independently of `GradStats`), the clip coefficient computed from it
+//!   as `clip_grad_norm_` does; the report's norm and coefficient are its bits, and each
+//!   group's result is, bit for bit (NaN-aware), a plain scalar `step_with` on the gradients
+//!   multiplied by `1 / grad_scale` (in `f64`, rounded to `f32`) and then by that coefficient;
 //! * every available back-end gives the same bits and report;
 //! * `step_sharded` on each group with the combined statistics gives the multi-group bits,
 //!   and without them (when skipping or clipping needs them) is refused without writing.
@@ -22,6 +24,23 @@
 use crate::*;
 use fused_optim::pipeline::{GradPipeline, GradStats, Group, StepReport};
 use fused_optim::{Backend, Error};
+
+/// `Σ (g · unscale)²` in the order `GradStats::of` documents, written out again.
+fn reference_sum_sq(grads: &[f32], unscale: f32) -> f64 {
+    let mut acc = [0.0f64; 16];
+    for (i, &g) in grads.iter().enumerate() {
+        let u = f64::from(g * unscale);
+        acc[i % 16] += u * u;
+    }
+    let mut width = 16;
+    while width > 1 {
+        width /= 2;
+        for j in 0..width {
+            acc[j] += acc[j + width];
+        }
+    }
+    acc[0]
+}
 
 /// One group's buffers, owned.
 #[derive(Clone, Debug)]
@@ -190,6 +209,33 @@ pub fn run(data: &[u8]) {
         !(pipeline.skip_non_finite && any_non_finite),
         "{report:?}; {context:?}"
     );
+    // The three-pass reference: unscale every gradient, take the norm in the documented
+    // order (16 f64 accumulators per group, element i into accumulator i mod 16, a pairwise
+    // tree, then the groups' sums in order), then clip_grad_norm_'s coefficient.
+    let sum_sq = buffers
+        .iter()
+        .map(|b| reference_sum_sq(&b.grads, unscale))
+        .fold(0.0, |total, s| total + s);
+    let reference_norm = sum_sq.sqrt();
+    assert!(
+        !needs_stats
+            || reference_norm.to_bits() == total.norm().to_bits()
+            || (reference_norm.is_nan() && total.norm().is_nan()),
+        "norm {reference_norm:e} vs GradStats {:e}; {context:?}",
+        total.norm()
+    );
+    let reference_clip = match (pipeline.max_norm, needs_stats) {
+        (Some(max_norm), true) => {
+            let coef = max_norm / (reference_norm + 1e-6);
+            (if coef > 1.0 { 1.0 } else { coef }) as f32
+        }
+        _ => 1.0,
+    };
+    assert!(
+        reference_clip.to_bits() == report.clip_coef.to_bits()
+            || (reference_clip.is_nan() && report.clip_coef.is_nan()),
+        "clip {reference_clip:e} vs {report:?}; {context:?}"
+    );
     let expected_norm = needs_stats.then(|| total.norm());
     assert!(
         same_report(
@@ -213,7 +259,7 @@ pub fn run(data: &[u8]) {
             let grads: Vec<f32> = b
                 .grads
                 .iter()
-                .map(|&g| (g * unscale) * report.clip_coef)
+                .map(|&g| (g * unscale) * reference_clip)
                 .collect();
             let (mut p, mut st) = (b.params.clone(), b.state.clone());
             opt.step_with(Backend::Scalar, t, &mut p, &grads, &mut st)
