@@ -2,6 +2,7 @@
 
 mod bit_identity;
 pub mod errors;
+mod equations;
 mod limits;
 mod no_alloc;
 pub mod non_finite;
