@@ -1,5 +1,5 @@
-//! An independent `f32` reference of the optimizers that take a square root, written from
-//! their rustdoc equations one element at a time (std's `f32::mul_add` for every `fma`,
+//! An independent `f32` reference of every optimizer, written from its rustdoc equations one
+//! element at a time (std's `f32::mul_add` for every `fma`,
 //! `f64` scalars rounded once), with the square root passed in: IEEE's for comparing with
 //! the crate, or PyTorch's (a table of its exceptions) for comparing with the fixtures.
 //!
@@ -7,7 +7,10 @@
 //! the square root: this reference with PyTorch's roots reproduces the recorded trajectories
 //! bit for bit, and with IEEE's roots it reproduces the crate bit for bit.
 
-use fused_optim::{Adadelta, Adagrad, Adam, AnyOptimizer, NAdam, Optimizer, RAdam, RmsProp};
+use fused_optim::{
+    Adadelta, Adagrad, Adam, Adamax, AnyOptimizer, Asgd, Lion, NAdam, Optimizer, RAdam, RmsProp,
+    Rprop, Sgd,
+};
 
 /// `f32(x)`: a Python float entering a kernel.
 fn k(x: f64) -> f32 {
@@ -35,6 +38,33 @@ fn maximum(a: f32, b: f32) -> f32 {
     if b.is_nan() || a < b { b } else { a }
 }
 
+/// `torch.minimum(a, b)`: NaN-propagating, `a` on ties.
+fn minimum(a: f32, b: f32) -> f32 {
+    if b.is_nan() || b < a { b } else { a }
+}
+
+/// `torch.sign`: −1, 0 or 1, and 0 for NaN.
+fn torch_sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// `jnp.sign`: −1 or 1, and `x` itself for ±0 and NaN.
+fn jnp_sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
+
 /// The gradient after `maximize` and (when `l2`) the L2 term.
 fn grad(g: f32, p: f32, maximize: bool, weight_decay: f64, l2: bool) -> f32 {
     let g = if maximize { -g } else { g };
@@ -45,8 +75,8 @@ fn grad(g: f32, p: f32, maximize: bool, weight_decay: f64, l2: bool) -> f32 {
     }
 }
 
-/// Whether the reference covers `optimizer` (the optimizers with a square root).
-pub fn covers(optimizer: &AnyOptimizer) -> bool {
+/// Whether the optimizer takes a square root (where PyTorch's MKL root differs from IEEE's).
+pub fn has_sqrt(optimizer: &AnyOptimizer) -> bool {
     matches!(
         optimizer,
         AnyOptimizer::Adagrad(_)
@@ -201,6 +231,107 @@ pub fn step(
                 plane[0][j] = v;
                 plane[1][j] = fma(k(1.0 - rho) * delta, delta, plane[1][j] * k(rho));
                 params[j] = fma(delta, k(-lr), params[j]);
+            }
+        }
+        AnyOptimizer::Sgd(Sgd {
+            lr,
+            momentum,
+            dampening,
+            weight_decay,
+            nesterov,
+            maximize,
+        }) => {
+            for j in 0..n {
+                let mut g = grad(grads[j], params[j], maximize, weight_decay, true);
+                if momentum != 0.0 {
+                    let b = if t == 1 {
+                        g
+                    } else {
+                        fma(g, k(1.0 - dampening), k(momentum) * plane[0][j])
+                    };
+                    plane[0][j] = b;
+                    g = if nesterov { fma(b, k(momentum), g) } else { b };
+                }
+                params[j] = fma(g, k(-lr), params[j]);
+            }
+        }
+        AnyOptimizer::Adamax(Adamax {
+            lr,
+            betas: (beta1, beta2),
+            eps,
+            weight_decay,
+            maximize,
+        }) => {
+            let clr = lr / (1.0 - beta1.powf(tf));
+            for j in 0..n {
+                let g = grad(grads[j], params[j], maximize, weight_decay, true);
+                let m = lerp(plane[0][j], g, 1.0 - beta1);
+                let u = maximum(k(beta2) * plane[1][j], g.abs() + k(eps));
+                (plane[0][j], plane[1][j]) = (m, u);
+                params[j] += (k(-clr) * m) / u;
+            }
+        }
+        AnyOptimizer::Rprop(Rprop {
+            etas: (etaminus, etaplus),
+            step_sizes: (smallest, largest),
+            maximize,
+            ..
+        }) => {
+            for j in 0..n {
+                let g = grad(grads[j], params[j], maximize, 0.0, false);
+                let direction = torch_sign(g * plane[0][j]);
+                let f = if direction > 0.0 {
+                    k(etaplus)
+                } else if direction < 0.0 {
+                    k(etaminus)
+                } else {
+                    1.0
+                };
+                let s = minimum(maximum(plane[1][j] * f, k(smallest)), k(largest));
+                let g = if f == k(etaminus) { 0.0 } else { g };
+                (plane[0][j], plane[1][j]) = (g, s);
+                params[j] -= torch_sign(g) * s;
+            }
+        }
+        AnyOptimizer::Asgd(Asgd {
+            lr,
+            lambd,
+            alpha,
+            t0,
+            weight_decay,
+            maximize,
+        }) => {
+            let (eta, mu) = (scalars[0], scalars[1]);
+            for j in 0..n {
+                let g = grad(grads[j], params[j], maximize, weight_decay, true);
+                let p = params[j] * k(1.0 - lambd * f64::from(eta));
+                let p = fma(g, -eta, p);
+                plane[0][j] = if mu != 1.0 {
+                    plane[0][j] + (p - plane[0][j]) * mu
+                } else {
+                    p
+                };
+                params[j] = p;
+            }
+            scalars[0] = k(lr / (1.0 + lambd * lr * tf).powf(alpha));
+            scalars[1] = k(1.0 / f64::max(1.0, tf - t0));
+        }
+        AnyOptimizer::Lion(Lion {
+            lr,
+            betas: (beta1, beta2),
+            weight_decay,
+            maximize,
+        }) => {
+            for j in 0..n {
+                let g = grad(grads[j], params[j], maximize, 0.0, false);
+                let m = plane[0][j];
+                let c = k(beta1) * m + k(1.0 - beta1) * g;
+                let mut u = jnp_sign(c);
+                if weight_decay != 0.0 {
+                    u += k(weight_decay) * params[j];
+                }
+                params[j] += k(-lr) * u;
+                plane[0][j] = k(beta2) * m + k(1.0 - beta2) * g;
             }
         }
         ref other => panic!("no exact reference for {other:?}"),

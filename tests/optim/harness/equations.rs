@@ -15,7 +15,7 @@ proptest! {
     #[test]
     fn every_backend_computes_the_documented_equations(
         problem in problem(
-            any_optimizer().prop_filter("an exact reference", exact::covers),
+            any_optimizer(),
             40,
             4,
             any_element,
