@@ -1,6 +1,6 @@
 //! ASGD: averaged stochastic gradient descent, with L2 weight decay.
 
-use super::common::{GradIn, f32_of, finite, kernel, non_negative, run, step_scalars};
+use super::common::{GradIn, f32_of, kernel, non_negative, run, step_scalars};
 use crate::Error;
 use crate::optimizer::{Call, Optimizer, hyper_parameters, sealed};
 
@@ -179,7 +179,14 @@ impl Optimizer for Asgd {
         non_negative("lr", self.lr)?;
         non_negative("lambd", self.lambd)?;
         non_negative("alpha", self.alpha)?;
-        finite("t0", self.t0)?;
+        // t0 only enters an f64 comparison (μ's max), so any finite f64 will do.
+        if !self.t0.is_finite() {
+            return Err(Error::InvalidHyperParameter {
+                name: "t0",
+                value: self.t0,
+                expected: "finite",
+            });
+        }
         non_negative("weight_decay", self.weight_decay)
     }
 

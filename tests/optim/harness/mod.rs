@@ -1,8 +1,8 @@
 //! The checks every registered optimizer goes through, on every back-end this machine has.
 
 mod bit_identity;
-pub mod errors;
 mod equations;
+pub mod errors;
 mod limits;
 mod no_alloc;
 pub mod non_finite;
