@@ -64,7 +64,8 @@
 //! to `u64::MAX`; each type documents what it returns for the parameters `validate` refuses.
 //! For parameters `validate` accepts, the learning rate is finite at every epoch, and so is
 //! its `f32` rounding (every rate parameter must be finite as `f32`), so an optimizer
-//! accepts it; `tests/schedules.rs` checks that over extreme parameters and epochs.
+//! accepts it — except [`OneCycleLr`]'s extrapolated value at `e = total_steps`, which no step
+//! uses (see there); `tests/schedules.rs` checks that over extreme parameters and epochs.
 
 use core::f64::consts::PI;
 
@@ -458,7 +459,9 @@ impl Anneal {
 ///
 /// * `e = total_steps` (the value PyTorch computes after the last batch, for no step) follows
 ///   PyTorch's formula, extrapolating the last phase past its end: slightly above `min` with
-///   `Cos`, below `min` (possibly negative) with `Linear`. PyTorch raises `ValueError` for
+///   `Cos`, below `min` (possibly negative, and when the last phase is shorter than one step
+///   far outside the cycle's range, up to about 10¹⁶ times it: still a finite `f64`, but
+///   possibly not a finite `f32`) with `Linear`. PyTorch raises `ValueError` for
 ///   `e > total_steps`; this schedule holds `lr(total_steps − 1)` (the end of the cycle, `min`
 ///   up to rounding) there, and at every epoch when `total_steps = 0`.
 /// * A phase of zero length (`end = start`: for example `pct_start · total_steps = 1`, or

@@ -152,6 +152,27 @@ macro_rules! without_hardware_fma {
     )*};
 }
 
+/// The correctly rounded square root of one `f32`, through `wide`'s vector square root where
+/// the build has one (x86 SSE, wasm simd128, AArch64 NEON: the compiler's own instruction,
+/// VEX-encoded in AVX builds), else `libm::sqrtf`. Not `libm::sqrtf` on x86: it is inline
+/// assembly of the legacy-SSE `sqrtss`, and mixed into AVX-512 code (a `target-cpu=native`
+/// build) each one stalls on the SSE/AVX transition: the scalar Adam ran at 7 Melem/s there.
+#[inline(always)]
+pub(crate) fn sqrt(x: f32) -> f32 {
+    #[cfg(any(
+        target_feature = "sse",
+        target_feature = "simd128",
+        all(target_arch = "aarch64", target_feature = "neon")
+    ))]
+    return wide::f32x4::splat(x).sqrt().to_array()[0];
+    #[cfg(not(any(
+        target_feature = "sse",
+        target_feature = "simd128",
+        all(target_arch = "aarch64", target_feature = "neon")
+    )))]
+    return libm::sqrtf(x);
+}
+
 with_hardware_fma! {
     /// Whether the scalar lane's `mul_add` is a hardware instruction.
     pub(crate) const SCALAR_IN_HARDWARE: bool = true;

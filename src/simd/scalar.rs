@@ -24,7 +24,7 @@ impl Lane for f32 {
 
     #[inline(always)]
     fn sqrt(self) -> Self {
-        libm::sqrtf(self)
+        super::fma::sqrt(self)
     }
 
     #[inline(always)]
