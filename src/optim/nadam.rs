@@ -102,15 +102,21 @@ impl NAdam {
     /// after `t` steps of [`step`](Optimizer::step) (for example to resume from a PyTorch
     /// checkpoint that lacks it, or to check one).
     ///
-    /// It costs one `pow` per step up to `t`, and stops as soon as a factor leaves the
-    /// product unchanged (it has reached 0 or a subnormal fixed point, or `f32(μ)` is 1):
-    /// about 200 iterations with the default betas, more for `β1` close to 1 (the product
-    /// shrinks by `β1` per step at most). A step never calls it: it multiplies the caller's
-    /// product by one factor, O(1).
+    /// Its cost is bounded for every `t` up to `u64::MAX`: one `pow` per step until the
+    /// product reaches a fixed point (0, a subnormal, or a factor `f32(μ)` of 1) or until
+    /// `0.96^(t·ψ)` underflows to 0 (then `μ = β1` exactly for every later step, at most
+    /// 18 255 / ψ steps, and the product dies within a few hundred steps when `ψ < 1/200`),
+    /// then the rest of the product by that one constant factor in closed form, a run of
+    /// equal mantissa decrements at a time (at most a few thousand runs per binade). A step
+    /// never calls it: it multiplies the caller's product by one factor, O(1).
     pub fn mu_product(&self, t: u64) -> f32 {
         let mut product = 1.0_f32;
         let mut i = 1;
         while i <= t {
+            if libm::pow(0.96, i as f64 * self.momentum_decay) == 0.0 {
+                // μᵢ = β1 · (1 − ½ · 0) = β1 exactly, now and at every later step.
+                return repeated_product(product, f32_of(self.betas.0), t - i + 1);
+            }
             let next = self.next_product(i, product);
             if next == product {
                 // A fixed point: μₜ never decreases and stays below 1, so once a factor
@@ -122,6 +128,52 @@ impl NAdam {
         }
         product
     }
+}
+
+/// `x ← f32(x · c)` repeated `steps` times (stopping at a fixed point), for `x ≥ 0`: the same
+/// bits as the loop, without running it step by step.
+///
+/// For `c = C · 2⁻²⁴` in `[½, 1)` and `x = M · 2^q` (`M` its integer mantissa), one step maps
+/// `M` to `RN(M − M·Δ / 2²⁴)` with `Δ = 2²⁴ − C`, that is `M − d` with `d = RN(M·Δ / 2²⁴)`,
+/// as long as the result stays in the binade (or in the subnormals, whose grid is the same).
+/// After one real step has shown `d` (from `M₀`), every later `M < M₀` with `M·Δ >
+/// (2d − 1)·2²³` and `M − d > 2²³` (normal) also loses exactly `d`, with no tie: so a whole run
+/// is one subtraction. Other factors (`c < ½` halves `x` per step; `c = 1` is a fixed point)
+/// and the steps between runs go one by one.
+fn repeated_product(mut x: f32, c: f32, mut steps: u64) -> f32 {
+    while steps > 0 {
+        let y = x * c;
+        if y == x {
+            return x;
+        }
+        steps -= 1;
+        let (before, after) = (x.to_bits(), y.to_bits());
+        x = y;
+        let exponent = after >> 23;
+        if !(0.5..1.0).contains(&c) || before >> 23 != exponent || steps == 0 {
+            continue;
+        }
+        let mantissa = |bits: u32| {
+            let m = u64::from(bits & 0x7f_ffff);
+            if exponent == 0 { m } else { m | 1 << 23 }
+        };
+        let (m0, m1) = (mantissa(before), mantissa(after));
+        let d = m0 - m1;
+        let delta = (1u64 << 24) - (u64::from(c.to_bits() & 0x7f_ffff) | 1 << 23);
+        let lowest = (((2 * d - 1) << 23) / delta + 1).max(if exponent == 0 {
+            d
+        } else {
+            (1 << 23) + d + 1
+        });
+        if m1 < lowest {
+            continue;
+        }
+        let run = ((m1 - lowest) / d + 1).min(steps);
+        steps -= run;
+        let m = m1 - run * d;
+        x = f32::from_bits(exponent << 23 | (m as u32 & 0x7f_ffff));
+    }
+    x
 }
 
 step_scalars! {
@@ -205,5 +257,105 @@ impl Optimizer for NAdam {
 
     fn scalar_names(&self) -> &'static [&'static str] {
         &["mu_product"]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeated_product;
+    use crate::NAdam;
+
+    fn naive(mut x: f32, c: f32, steps: u64) -> f32 {
+        for _ in 0..steps {
+            let y = x * c;
+            if y == x {
+                break;
+            }
+            x = y;
+        }
+        x
+    }
+
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// Against the plain loop: factors near 1 (long runs), hard ones (½, 1 − 2⁻²⁴, 1 − 2⁻²³),
+    /// random ones, starting values across the normal and subnormal range, and step counts
+    /// that end inside a run.
+    #[test]
+    fn the_closed_form_is_the_loop() {
+        let mut state = 0x853c_49e6_748f_ea9b;
+        let mut factors = std::vec![
+            0.5,
+            f32::from_bits(0x3f7f_ffff),
+            f32::from_bits(0x3f7f_fffe),
+            0.999,
+            0.9,
+            0.75,
+            0.3,
+            1.0,
+        ];
+        for _ in 0..40 {
+            // Mostly close to 1: Δ below 2¹⁶.
+            let delta = (next(&mut state) % (1 << 16)) as u32 + 1;
+            factors.push(f32::from_bits(0x3f80_0000 - delta));
+        }
+        for &c in &factors {
+            for _ in 0..25 {
+                let x = match next(&mut state) % 3 {
+                    0 => 1.0,
+                    1 => f32::from_bits((next(&mut state) % 0x3f80_0000) as u32),
+                    _ => f32::from_bits((next(&mut state) % 0x0080_0000) as u32), // subnormal
+                };
+                let steps = next(&mut state) % 300_000;
+                assert_eq!(
+                    repeated_product(x, c, steps).to_bits(),
+                    naive(x, c, steps).to_bits(),
+                    "{x:e} · {c} ^ {steps}"
+                );
+            }
+        }
+    }
+
+    /// Starts just above a binade's bottom, with factors whose runs end there: where a run
+    /// must stop one step early (a result below 2²³ would fall on the finer grid below).
+    #[test]
+    fn runs_stop_at_the_bottom_of_a_binade() {
+        let mut state = 0x0123_4567;
+        for _ in 0..600 {
+            let delta = (next(&mut state) % 4096) as u32 + 1;
+            let c = f32::from_bits(0x3f80_0000 - delta);
+            let steps = (state >> 20) % 50_000;
+            for j in 0..20u32 {
+                let x = f32::from_bits(0x3f80_0000 + j * 7919);
+                assert_eq!(
+                    repeated_product(x, c, steps).to_bits(),
+                    naive(x, c, steps).to_bits(),
+                    "{x:e} · {c} ^ {steps}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mu_product_is_the_step_by_step_product() {
+        for (beta1, psi) in [(0.9, 4e-3), (0.999, 0.01), (1.0 - 1e-7, 0.5), (0.99, 1.0)] {
+            let nadam = NAdam {
+                betas: (beta1, 0.999),
+                momentum_decay: psi,
+                ..NAdam::default()
+            };
+            let mut product = 1.0_f32;
+            for t in 1..=200_000u64 {
+                product = nadam.next_product(t, product);
+                if t % 9_973 == 0 || t < 50 {
+                    assert_eq!(nadam.mu_product(t), product, "β1 {beta1}, ψ {psi}, t {t}");
+                }
+            }
+        }
     }
 }

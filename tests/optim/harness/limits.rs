@@ -130,6 +130,23 @@ fn nadams_running_product_reaches_its_fixed_point_in_few_steps() {
         let last = nadam.mu_product(u64::MAX);
         assert_eq!(last, nadam.mu_product(100_000));
         assert!(last < f32::MIN_POSITIVE, "{last:e}");
+        // β1 within an f32 ulp of 1 and ψ = 1: μ = β1 from step 18 255 on, then the product
+        // shrinks by 2⁻²⁴ a step, ~10⁹ steps of the plain loop, which the closed form for a
+        // constant factor replaces; and ψ just below 1/150, where the product dies while the
+        // pow phase is still running.
+        for (beta1, momentum_decay) in [(f32::from_bits(0x3f7f_ffff) as f64, 1.0), (0.9999, 0.0051)]
+        {
+            let nadam = NAdam {
+                betas: (beta1, 0.999),
+                momentum_decay,
+                ..NAdam::default()
+            };
+            let last = nadam.mu_product(u64::MAX);
+            // A fixed point of the last factor, at the bottom of the normal range or below.
+            assert!(last <= f32::MIN_POSITIVE, "β1 {beta1}: {last:e}");
+            assert_eq!(last * beta1 as f32, last, "β1 {beta1}: {last:e}");
+            assert_eq!(last, nadam.mu_product(u64::MAX - 1));
+        }
     });
 }
 
