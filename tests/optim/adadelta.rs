@@ -5,6 +5,7 @@
 use fused_optim::Adadelta;
 use proptest::prelude::*;
 
+use crate::common::exact::{fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -294,4 +295,33 @@ pub fn reference(o: &Adadelta, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("Adadelta", reference_strategy(), reference);
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Adadelta,
+    _t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let Adadelta {
+        lr,
+        rho,
+        eps,
+        weight_decay,
+        maximize,
+    } = *optimizer;
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, weight_decay, true);
+        let v = fma(k(1.0 - rho) * g, g, plane[0][j] * k(rho));
+        let delta = (sqrt(plane[1][j] + k(eps)) / sqrt(v + k(eps))) * g;
+        plane[0][j] = v;
+        plane[1][j] = fma(k(1.0 - rho) * delta, delta, plane[1][j] * k(rho));
+        params[j] = fma(delta, k(-lr), params[j]);
+    }
 }

@@ -5,6 +5,7 @@
 use fused_optim::{Adagrad, Optimizer};
 use proptest::prelude::*;
 
+use crate::common::exact::{fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -370,5 +371,35 @@ mod fma_where_pytorch_fuses {
                 state: &[s],
             }],
         );
+    }
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Adagrad,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let tf = t as f64;
+    let Adagrad {
+        lr,
+        lr_decay,
+        weight_decay,
+        eps,
+        maximize,
+        ..
+    } = *optimizer;
+    let clr = lr / (1.0 + (tf - 1.0) * lr_decay);
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, weight_decay, true);
+        let sum = fma(g, g, plane[0][j]);
+        plane[0][j] = sum;
+        params[j] += (k(-clr) * g) / (sqrt(sum) + k(eps));
     }
 }

@@ -5,6 +5,7 @@
 use fused_optim::Adamax;
 use proptest::prelude::*;
 
+use crate::common::exact::{grad, k, lerp, maximum};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, lr, per_element, weight_decay,
@@ -320,4 +321,34 @@ pub fn reference(o: &Adamax, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("Adamax", reference_strategy(), reference);
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Adamax,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    _sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let tf = t as f64;
+    let Adamax {
+        lr,
+        betas: (beta1, beta2),
+        eps,
+        weight_decay,
+        maximize,
+    } = *optimizer;
+    let clr = lr / (1.0 - beta1.powf(tf));
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, weight_decay, true);
+        let m = lerp(plane[0][j], g, 1.0 - beta1);
+        let u = maximum(k(beta2) * plane[1][j], g.abs() + k(eps));
+        (plane[0][j], plane[1][j]) = (m, u);
+        params[j] += (k(-clr) * m) / u;
+    }
 }

@@ -5,6 +5,7 @@
 use fused_optim::{Asgd, Optimizer};
 use proptest::prelude::*;
 
+use crate::common::exact::{fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -543,4 +544,41 @@ mod scalar_state {
             }
         });
     }
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Asgd,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    scalars: &mut [f32],
+    _sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let tf = t as f64;
+    let Asgd {
+        lr,
+        lambd,
+        alpha,
+        t0,
+        weight_decay,
+        maximize,
+    } = *optimizer;
+    let (eta, mu) = (scalars[0], scalars[1]);
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, weight_decay, true);
+        let p = params[j] * k(1.0 - lambd * f64::from(eta));
+        let p = fma(g, -eta, p);
+        plane[0][j] = if mu != 1.0 {
+            plane[0][j] + (p - plane[0][j]) * mu
+        } else {
+            p
+        };
+        params[j] = p;
+    }
+    scalars[0] = k(lr / (1.0 + lambd * lr * tf).powf(alpha));
+    scalars[1] = k(1.0 / f64::max(1.0, tf - t0));
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use fused_optim::Lion;
 use proptest::prelude::*;
 
+use crate::common::exact::{grad, jnp_sign, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, SIGNS_NEAR_SWITCH, Val, beta, check_optimizer, grad_of, log_uniform, per_element,
@@ -278,4 +279,35 @@ fn matches_reference() {
         "Lion: sign decisions within the bound of the switch: {}",
         SIGNS_NEAR_SWITCH.load(Ordering::Relaxed)
     );
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Lion,
+    _t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    _sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let Lion {
+        lr,
+        betas: (beta1, beta2),
+        weight_decay,
+        maximize,
+    } = *optimizer;
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, 0.0, false);
+        let m = plane[0][j];
+        let c = k(beta1) * m + k(1.0 - beta1) * g;
+        let mut u = jnp_sign(c);
+        if weight_decay != 0.0 {
+            u += k(weight_decay) * params[j];
+        }
+        params[j] += k(-lr) * u;
+        plane[0][j] = k(beta2) * m + k(1.0 - beta2) * g;
+    }
 }

@@ -58,6 +58,25 @@ macro_rules! optimizers {
                 }
             }
 
+            /// One step of the optimizer's independent per-element reference (each module's
+            /// `exact`, written from the rustdoc equations), on planes and scalars.
+            pub fn exact(
+                optimizer: &AnyOptimizer,
+                t: u64,
+                params: &mut [f32],
+                grads: &[f32],
+                planes: &mut [&mut [f32]],
+                scalars: &mut [f32],
+                sqrt: &dyn Fn(f32) -> f32,
+            ) {
+                match optimizer {
+                    $(AnyOptimizer::$ty(o) => {
+                        crate::$name::exact(o, t, params, grads, planes, scalars, sqrt)
+                    })*
+                    _ => unreachable!("{optimizer:?} is not in the registry"),
+                }
+            }
+
             /// What gradient `bad` (NaN or ±∞) at step `t` does to its element (`non_finite`).
             pub fn non_finite(optimizer: &AnyOptimizer, bad: f32, t: u64) -> NonFinite {
                 match optimizer {

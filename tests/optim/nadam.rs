@@ -5,6 +5,7 @@
 use fused_optim::NAdam;
 use proptest::prelude::*;
 
+use crate::common::exact::{decoupled, fma, grad, k, lerp};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, log_uniform, lr, off_or, per_element,
@@ -625,5 +626,46 @@ mod scalar_state {
                 "{opt:?}: {product}"
             );
         }
+    }
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &NAdam,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    scalars: &mut [f32],
+    sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let tf = t as f64;
+    let NAdam {
+        lr,
+        betas: (beta1, beta2),
+        eps,
+        weight_decay,
+        momentum_decay,
+        decoupled_weight_decay,
+        maximize,
+    } = *optimizer;
+    let mu_of = |t: f64| beta1 * (1.0 - 0.5 * 0.96_f64.powf(t * momentum_decay));
+    let (mu, mu_next) = (mu_of(tf), mu_of(tf + 1.0));
+    let product = scalars[0] * k(mu);
+    scalars[0] = product;
+    let bias_correction2 = 1.0 - beta2.powf(tf);
+    let c1 = (-lr * (1.0 - mu)) / (1.0 - f64::from(product));
+    let c2 = (-lr * mu_next) / (1.0 - f64::from(product) * mu_next);
+    for j in 0..n {
+        let p = decoupled(params[j], lr, weight_decay, decoupled_weight_decay);
+        let g = grad(grads[j], p, maximize, weight_decay, !decoupled_weight_decay);
+        let m = lerp(plane[0][j], g, 1.0 - beta1);
+        let v = fma(k(1.0 - beta2) * g, g, plane[1][j] * k(beta2));
+        (plane[0][j], plane[1][j]) = (m, v);
+        let d = sqrt(v / k(bias_correction2)) + k(eps);
+        let p = p + (k(c1) * g) / d;
+        params[j] = p + (k(c2) * m) / d;
     }
 }

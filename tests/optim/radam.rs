@@ -5,6 +5,7 @@
 use fused_optim::RAdam;
 use proptest::prelude::*;
 
+use crate::common::exact::{decoupled, fma, grad, k, lerp};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, lr, per_element, weight_decay,
@@ -417,4 +418,49 @@ pub fn reference(o: &RAdam, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("RAdam", reference_strategy(), reference);
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &RAdam,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let tf = t as f64;
+    let RAdam {
+        lr,
+        betas: (beta1, beta2),
+        eps,
+        weight_decay,
+        decoupled_weight_decay,
+        maximize,
+    } = *optimizer;
+    let bias_correction1 = 1.0 - beta1.powf(tf);
+    let beta2_t = beta2.powf(tf);
+    let bias_correction2 = 1.0 - beta2_t;
+    let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+    let rho_t = rho_inf - 2.0 * tf * beta2_t / bias_correction2;
+    let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+        .powf(0.5);
+    for j in 0..n {
+        let p = decoupled(params[j], lr, weight_decay, decoupled_weight_decay);
+        let g = grad(grads[j], p, maximize, weight_decay, !decoupled_weight_decay);
+        let m = lerp(plane[0][j], g, 1.0 - beta1);
+        let v = fma(k(1.0 - beta2) * g, g, plane[1][j] * k(beta2));
+        (plane[0][j], plane[1][j]) = (m, v);
+        let update = (m / k(bias_correction1)) * k(lr);
+        params[j] = if rho_t > 5.0 {
+            let adaptive = (1.0 / (sqrt(v) + k(eps))) * k(bias_correction2.powf(0.5));
+            p - (update * adaptive) * k(rect)
+        } else {
+            p - update
+        };
+    }
 }

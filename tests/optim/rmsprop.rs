@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use fused_optim::RmsProp;
 use proptest::prelude::*;
 
+use crate::common::exact::{fma, grad, k, lerp};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -484,5 +485,48 @@ mod fma_where_pytorch_fuses {
                 state: &[v, a],
             }],
         );
+    }
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &RmsProp,
+    _t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let RmsProp {
+        lr,
+        alpha,
+        eps,
+        weight_decay,
+        momentum,
+        centered,
+        maximize,
+    } = *optimizer;
+    let buf = usize::from(momentum > 0.0);
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, weight_decay, true);
+        let v = fma(k(1.0 - alpha) * g, g, plane[0][j] * k(alpha));
+        plane[0][j] = v;
+        let avg = if centered {
+            let a = lerp(plane[1 + buf][j], g, 1.0 - alpha);
+            plane[1 + buf][j] = a;
+            sqrt(fma(-a, a, v))
+        } else {
+            sqrt(v)
+        } + k(eps);
+        if momentum > 0.0 {
+            let b = plane[1][j] * k(momentum) + g / avg;
+            plane[1][j] = b;
+            params[j] = fma(b, k(-lr), params[j]);
+        } else {
+            params[j] += (k(-lr) * g) / avg;
+        }
     }
 }

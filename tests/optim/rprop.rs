@@ -5,6 +5,7 @@
 use fused_optim::{Optimizer, Rprop};
 use proptest::prelude::*;
 
+use crate::common::exact::{grad, k, maximum, minimum, torch_sign};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, check_optimizer, log_uniform, lr, off_or, per_element,
@@ -360,4 +361,39 @@ pub fn reference(o: &Rprop, params: &[f32], grads: &[Vec<f32>]) -> Outcome {
 #[test]
 fn matches_reference() {
     check_optimizer("Rprop", reference_strategy(), reference);
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Rprop,
+    _t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    _sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let Rprop {
+        etas: (etaminus, etaplus),
+        step_sizes: (smallest, largest),
+        maximize,
+        ..
+    } = *optimizer;
+    for j in 0..n {
+        let g = grad(grads[j], params[j], maximize, 0.0, false);
+        let direction = torch_sign(g * plane[0][j]);
+        let f = if direction > 0.0 {
+            k(etaplus)
+        } else if direction < 0.0 {
+            k(etaminus)
+        } else {
+            1.0
+        };
+        let s = minimum(maximum(plane[1][j] * f, k(smallest)), k(largest));
+        let g = if f == k(etaminus) { 0.0 } else { g };
+        (plane[0][j], plane[1][j]) = (g, s);
+        params[j] -= torch_sign(g) * s;
+    }
 }

@@ -5,6 +5,7 @@
 use fused_optim::Sgd;
 use proptest::prelude::*;
 
+use crate::common::exact::{fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -522,5 +523,40 @@ mod fma_where_pytorch_fuses {
                 state: &[],
             }],
         );
+    }
+}
+
+/// One step from the rustdoc equations, element by element (the independent reference; the
+/// shared rules are in `tests/common/exact.rs`).
+pub fn exact(
+    optimizer: &Sgd,
+    t: u64,
+    params: &mut [f32],
+    grads: &[f32],
+    plane: &mut [&mut [f32]],
+    _scalars: &mut [f32],
+    _sqrt: &dyn Fn(f32) -> f32,
+) {
+    let n = params.len();
+    let Sgd {
+        lr,
+        momentum,
+        dampening,
+        weight_decay,
+        nesterov,
+        maximize,
+    } = *optimizer;
+    for j in 0..n {
+        let mut g = grad(grads[j], params[j], maximize, weight_decay, true);
+        if momentum != 0.0 {
+            let b = if t == 1 {
+                g
+            } else {
+                fma(g, k(1.0 - dampening), k(momentum) * plane[0][j])
+            };
+            plane[0][j] = b;
+            g = if nesterov { fma(b, k(momentum), g) } else { b };
+        }
+        params[j] = fma(g, k(-lr), params[j]);
     }
 }
