@@ -105,7 +105,29 @@ pub fn step(
     } else {
         elements.chunks_mut(n).collect()
     };
-    crate::registry::exact(optimizer, t, params, grads, &mut plane, scalars, sqrt);
+    let step = Buffers {
+        t,
+        params,
+        grads,
+        plane: &mut plane,
+        scalars,
+        sqrt,
+    };
+    crate::registry::exact(optimizer, step);
+}
+
+/// One step's buffers, as each test module's `exact` takes them.
+pub struct Buffers<'a, 'b> {
+    /// The step number.
+    pub t: u64,
+    pub params: &'a mut [f32],
+    pub grads: &'a [f32],
+    /// The state planes, each `params.len()` long.
+    pub plane: &'a mut [&'b mut [f32]],
+    /// The scalar state after the planes.
+    pub scalars: &'a mut [f32],
+    /// The square root to use (IEEE's, or PyTorch's recorded one).
+    pub sqrt: &'a dyn Fn(f32) -> f32,
 }
 
 /// `p · f32(1 − lr · weight_decay)` if the decay is decoupled and on.

@@ -5,7 +5,7 @@
 use fused_optim::Adadelta;
 use proptest::prelude::*;
 
-use crate::common::exact::{fma, grad, k};
+use crate::common::exact::{Buffers, fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -297,17 +297,15 @@ fn matches_reference() {
     check_optimizer("Adadelta", reference_strategy(), reference);
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Adadelta,
-    _t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Adadelta, step: Buffers<'_, '_>) {
+    let Buffers {
+        params,
+        grads,
+        plane,
+        sqrt,
+        ..
+    } = step;
     let n = params.len();
     let Adadelta {
         lr,

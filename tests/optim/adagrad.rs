@@ -5,7 +5,7 @@
 use fused_optim::{Adagrad, Optimizer};
 use proptest::prelude::*;
 
-use crate::common::exact::{fma, grad, k};
+use crate::common::exact::{Buffers, fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -374,17 +374,16 @@ mod fma_where_pytorch_fuses {
     }
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Adagrad,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Adagrad, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        sqrt,
+        ..
+    } = step;
     let n = params.len();
     let tf = t as f64;
     let Adagrad {

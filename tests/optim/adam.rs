@@ -5,7 +5,7 @@
 use fused_optim::{Adam, Optimizer};
 use proptest::prelude::*;
 
-use crate::common::exact::adam_step;
+use crate::common::exact::{Buffers, adam_step};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, lr, per_element, weight_decay,
@@ -673,16 +673,15 @@ mod fma_where_pytorch_fuses {
     }
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Adam,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Adam, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        sqrt,
+        ..
+    } = step;
     adam_step(*optimizer, t as f64, params, grads, plane, sqrt);
 }

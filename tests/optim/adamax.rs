@@ -5,7 +5,7 @@
 use fused_optim::Adamax;
 use proptest::prelude::*;
 
-use crate::common::exact::{grad, k, lerp, maximum};
+use crate::common::exact::{Buffers, grad, k, lerp, maximum};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, lr, per_element, weight_decay,
@@ -323,17 +323,15 @@ fn matches_reference() {
     check_optimizer("Adamax", reference_strategy(), reference);
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Adamax,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    _sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Adamax, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        ..
+    } = step;
     let n = params.len();
     let tf = t as f64;
     let Adamax {

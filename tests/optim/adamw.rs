@@ -5,7 +5,7 @@
 use fused_optim::{Adam, AdamW};
 use proptest::prelude::*;
 
-use crate::common::exact::adam_step;
+use crate::common::exact::{Buffers, adam_step};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{Outcome, beta, check_optimizer, eps, log_uniform, lr, off_or};
 use crate::harness::errors::Refusal::Invalid;
@@ -281,16 +281,15 @@ fn matches_reference() {
     check_optimizer("AdamW", reference_strategy(), reference);
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &AdamW,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &AdamW, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        sqrt,
+        ..
+    } = step;
     adam_step(Adam::from(*optimizer), t as f64, params, grads, plane, sqrt);
 }

@@ -5,7 +5,7 @@
 use fused_optim::{Asgd, Optimizer};
 use proptest::prelude::*;
 
-use crate::common::exact::{fma, grad, k};
+use crate::common::exact::{Buffers, fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -546,17 +546,16 @@ mod scalar_state {
     }
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Asgd,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    scalars: &mut [f32],
-    _sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Asgd, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        scalars,
+        ..
+    } = step;
     let n = params.len();
     let tf = t as f64;
     let Asgd {

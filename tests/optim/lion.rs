@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use fused_optim::Lion;
 use proptest::prelude::*;
 
-use crate::common::exact::{grad, jnp_sign, k};
+use crate::common::exact::{Buffers, grad, jnp_sign, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, SIGNS_NEAR_SWITCH, Val, beta, check_optimizer, grad_of, log_uniform, per_element,
@@ -281,17 +281,14 @@ fn matches_reference() {
     );
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Lion,
-    _t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    _sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Lion, step: Buffers<'_, '_>) {
+    let Buffers {
+        params,
+        grads,
+        plane,
+        ..
+    } = step;
     let n = params.len();
     let Lion {
         lr,

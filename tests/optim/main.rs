@@ -60,19 +60,9 @@ macro_rules! optimizers {
 
             /// One step of the optimizer's independent per-element reference (each module's
             /// `exact`, written from the rustdoc equations), on planes and scalars.
-            pub fn exact(
-                optimizer: &AnyOptimizer,
-                t: u64,
-                params: &mut [f32],
-                grads: &[f32],
-                planes: &mut [&mut [f32]],
-                scalars: &mut [f32],
-                sqrt: &dyn Fn(f32) -> f32,
-            ) {
+            pub fn exact(optimizer: &AnyOptimizer, step: crate::common::exact::Buffers<'_, '_>) {
                 match optimizer {
-                    $(AnyOptimizer::$ty(o) => {
-                        crate::$name::exact(o, t, params, grads, planes, scalars, sqrt)
-                    })*
+                    $(AnyOptimizer::$ty(o) => crate::$name::exact(o, step),)*
                     _ => unreachable!("{optimizer:?} is not in the registry"),
                 }
             }

@@ -5,7 +5,7 @@
 use fused_optim::NAdam;
 use proptest::prelude::*;
 
-use crate::common::exact::{decoupled, fma, grad, k, lerp};
+use crate::common::exact::{Buffers, decoupled, fma, grad, k, lerp};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, log_uniform, lr, off_or, per_element,
@@ -629,17 +629,16 @@ mod scalar_state {
     }
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &NAdam,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &NAdam, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        scalars,
+        sqrt,
+    } = step;
     let n = params.len();
     let tf = t as f64;
     let NAdam {

@@ -5,7 +5,7 @@
 use fused_optim::RAdam;
 use proptest::prelude::*;
 
-use crate::common::exact::{decoupled, fma, grad, k, lerp};
+use crate::common::exact::{Buffers, decoupled, fma, grad, k, lerp};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, beta, check_optimizer, eps, grad_of, lr, per_element, weight_decay,
@@ -420,17 +420,16 @@ fn matches_reference() {
     check_optimizer("RAdam", reference_strategy(), reference);
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &RAdam,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &RAdam, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        sqrt,
+        ..
+    } = step;
     let n = params.len();
     let tf = t as f64;
     let RAdam {

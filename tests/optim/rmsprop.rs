@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use fused_optim::RmsProp;
 use proptest::prelude::*;
 
-use crate::common::exact::{fma, grad, k, lerp};
+use crate::common::exact::{Buffers, fma, grad, k, lerp};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -488,17 +488,15 @@ mod fma_where_pytorch_fuses {
     }
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &RmsProp,
-    _t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &RmsProp, step: Buffers<'_, '_>) {
+    let Buffers {
+        params,
+        grads,
+        plane,
+        sqrt,
+        ..
+    } = step;
     let n = params.len();
     let RmsProp {
         lr,

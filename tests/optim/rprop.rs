@@ -5,7 +5,7 @@
 use fused_optim::{Optimizer, Rprop};
 use proptest::prelude::*;
 
-use crate::common::exact::{grad, k, maximum, minimum, torch_sign};
+use crate::common::exact::{Buffers, grad, k, maximum, minimum, torch_sign};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::reference::{
     Outcome, Val, check_optimizer, log_uniform, lr, off_or, per_element,
@@ -363,17 +363,14 @@ fn matches_reference() {
     check_optimizer("Rprop", reference_strategy(), reference);
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Rprop,
-    _t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    _sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Rprop, step: Buffers<'_, '_>) {
+    let Buffers {
+        params,
+        grads,
+        plane,
+        ..
+    } = step;
     let n = params.len();
     let Rprop {
         etas: (etaminus, etaplus),

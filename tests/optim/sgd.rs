@@ -5,7 +5,7 @@
 use fused_optim::Sgd;
 use proptest::prelude::*;
 
-use crate::common::exact::{fma, grad, k};
+use crate::common::exact::{Buffers, fma, grad, k};
 use crate::common::golden::{self, Golden, Hp};
 use crate::common::maybe;
 use crate::common::reference::{
@@ -526,17 +526,15 @@ mod fma_where_pytorch_fuses {
     }
 }
 
-/// One step from the rustdoc equations, element by element (the independent reference; the
-/// shared rules are in `tests/common/exact.rs`).
-pub fn exact(
-    optimizer: &Sgd,
-    t: u64,
-    params: &mut [f32],
-    grads: &[f32],
-    plane: &mut [&mut [f32]],
-    _scalars: &mut [f32],
-    _sqrt: &dyn Fn(f32) -> f32,
-) {
+/// One step from the rustdoc equations, element by element (`tests/common/exact.rs`).
+pub fn exact(optimizer: &Sgd, step: Buffers<'_, '_>) {
+    let Buffers {
+        t,
+        params,
+        grads,
+        plane,
+        ..
+    } = step;
     let n = params.len();
     let Sgd {
         lr,
