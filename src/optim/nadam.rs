@@ -287,6 +287,7 @@ mod tests {
     /// random ones, starting values across the normal and subnormal range, and step counts
     /// that end inside a run.
     #[test]
+    #[cfg_attr(miri, ignore)] // millions of steps
     fn the_closed_form_is_the_loop() {
         let mut state = 0x853c_49e6_748f_ea9b;
         let mut factors = std::vec![
@@ -324,6 +325,7 @@ mod tests {
     /// Starts just above a binade's bottom, with factors whose runs end there: where a run
     /// must stop one step early (a result below 2²³ would fall on the finer grid below).
     #[test]
+    #[cfg_attr(miri, ignore)] // millions of steps
     fn runs_stop_at_the_bottom_of_a_binade() {
         let mut state = 0x0123_4567;
         for _ in 0..600 {
@@ -342,6 +344,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // millions of steps
     fn mu_product_is_the_step_by_step_product() {
         for (beta1, psi) in [(0.9, 4e-3), (0.999, 0.01), (1.0 - 1e-7, 0.5), (0.99, 1.0)] {
             let nadam = NAdam {
