@@ -122,7 +122,9 @@ pass_avx512() {
     miri_test avx512 --test optim -- nadam::hand_computed radam::hand_computed \
         adadelta::hand_computed asgd::hand_computed
     section "miri avx512: the fuzz seeds of comparison-free kernels"
-    miri_seeds avx512 "sgd,adagrad,rmsprop,adam-decoupled,adam-plain,adamw-scale,nadam,radam,adadelta,asgd,err-,malformed,no-groups,u64"
+    # (Adam and AdamW compare since their division by √bc2 became a reciprocal and a
+    # correction with a NaN check, which Miri cannot run on AVX-512.)
+    miri_seeds avx512 "sgd,adagrad,rmsprop,nadam,radam,adadelta,asgd,err-,malformed,no-groups,u64"
     unset RUSTFLAGS
 }
 
