@@ -266,7 +266,8 @@ step_scalars! {
     /// the correctly rounded reciprocal), which replaces a division (10–16 cycles of throughput
     /// on AVX2/AVX-512) by a multiplication and two FMAs. The bits are the division's: checked
     /// for every mantissa of `x` against 36 divisors in the unit tests (12 off x86_64), and
-    /// for 2 000 divisors once (see `benches/README.md`). Where the FMA is emulated, it divides.
+    /// for 2 000 divisors once (`FUSED_OPTIM_DIVISORS=2000`, see `benches/README.md`). Where
+    /// the FMA is emulated, it divides.
     ///
     /// The two ways agree for `c` a normal in `[2⁻³², 1]` and `x` zero, infinite, NaN or of
     /// magnitude in `[2⁻¹⁰⁰, 2⁹⁵]` (no overflow of `x·r`, no underflow of the residual); a user
@@ -351,11 +352,11 @@ pub(crate) fn unit_interval(name: &'static str, value: f64) -> Result<(), Error>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::Divisor;
 
-    /// A small xorshift generator: the test's cases are the same on every run.
-    fn next(state: &mut u64) -> u64 {
+    /// A small xorshift generator: the unit tests' cases are the same on every run.
+    pub(crate) fn next(state: &mut u64) -> u64 {
         *state ^= *state << 13;
         *state ^= *state >> 7;
         *state ^= *state << 17;
@@ -391,8 +392,13 @@ mod tests {
             f32::from_bits(0x2fff_ffff), // just below 2⁻³¹
         ];
         let mut state = 0x9e37_79b9_7f4a_7c15;
-        // 36 divisors natively; 12 elsewhere (CI runs other architectures under emulation).
-        let count = if cfg!(target_arch = "x86_64") { 36 } else { 12 };
+        // 36 divisors natively; 12 elsewhere (CI runs other architectures under emulation);
+        // FUSED_OPTIM_DIVISORS=2000 repeats the one-off run benches/README.md quotes.
+        let count = match std::env::var("FUSED_OPTIM_DIVISORS") {
+            Ok(n) => n.parse().expect("FUSED_OPTIM_DIVISORS: a count"),
+            Err(_) if cfg!(target_arch = "x86_64") => 36,
+            Err(_) => 12,
+        };
         while divisors.len() < count {
             // Mantissa random, exponent in [2⁻³², 1).
             let bits = next(&mut state);
