@@ -13,8 +13,9 @@
 //! | Cortex-M4F/M7/M33 (`thumbv7em`/`thumbv8m.main` `eabihf`) | `vfma.f32` (`asm!`, `arm.rs`) | (no SIMD: the scalar lane) |
 //! | wasm32, others | [`fma_f32`] | `fma_f32x8` on `simd128` |
 //!
-//! Measured cost of the software forms (x86_64, SSE2 build, one thread, ns per fused
-//! operation over 1024-element arrays): `fma_f32x8` 0.43 (random data; 1.14 on data whose
+//! Measured cost of the software forms (a one-off measurement, not a bench kept in the
+//! repository; `benches/README.md` has the end-to-end before/after ratios; x86_64, SSE2
+//! build, one thread, ns per fused operation over 1024-element arrays): `fma_f32x8` 0.43 (random data; 1.14 on data whose
 //! sums are exact, which skips the fast path), the scalar form 1.2 in a loop and 2.2 per
 //! call, against 0.13 for an unfused multiply and add and 0.085 for `vfmadd` on AVX2; on
 //! wasm32 under node 20, `fma_f32x8` 0.62 with `simd128`. `libm::fmaf` is not used: its
